@@ -1,0 +1,59 @@
+"""DRF authentication: JWT bearer tokens and ``X-API-Key``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+from rest_framework_simplejwt import authentication as simplejwt_authentication
+
+from accounts.models import ApiKey, User
+from accounts.services import api_key_authenticate
+from flowbuilder.api.errors import Unauthorized
+
+
+class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
+    """simplejwt's bearer authentication, also refusing expired guest sessions.
+
+    simplejwt already refuses forged, expired and ``alg: none`` tokens, tokens
+    of inactive users, and tokens issued before a password change.
+    """
+
+    def get_user(self, validated_token: Any) -> User:
+        user = super().get_user(validated_token)
+        if user.guest_expired:
+            raise exceptions.AuthenticationFailed(_("The guest session has expired"), code="guest_expired")
+        return user
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """``X-API-Key: fbk_…``; ``request.auth`` is the :class:`ApiKey` (its scopes apply)."""
+
+    header = "X-API-Key"
+
+    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
+        raw = request.headers.get(self.header)
+        if not raw:
+            return None
+        try:
+            key = api_key_authenticate(raw=raw.strip())
+        except Unauthorized as exc:
+            raise exceptions.AuthenticationFailed(exc.message) from None
+        return key.user, key
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.header
+
+
+def granted_permissions(request: Request) -> frozenset[str]:
+    """What this request may do: the user's role permissions, narrowed by an API key's scopes."""
+    user = request.user
+    if not user or not user.is_authenticated:
+        return frozenset()
+    permissions = user.api_permissions
+    if isinstance(request.auth, ApiKey):
+        permissions = permissions & frozenset(request.auth.scopes)
+    return permissions

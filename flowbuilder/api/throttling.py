@@ -1,0 +1,82 @@
+"""Rate limits per user (per IP when anonymous) with fixed windows in the cache.
+
+Each configured rate ("100/minute", "1000/hour", …) is a counter keyed by
+scope, identity and window, incremented atomically (``INCR`` on Redis), so
+every web process shares the same counts. The tightest window is reported in
+``X-RateLimit-*`` headers by :class:`~flowbuilder.api.middleware.RateLimitHeadersMiddleware`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    limit: int
+    remaining: int
+    reset: int  # epoch seconds when the window ends
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"100/minute"`` → ``(100, 60)``."""
+    count, _, period = rate.partition("/")
+    return int(count), PERIODS[period.strip()[0].lower()]
+
+
+def _incr(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+class RateLimitThrottle(BaseThrottle):
+    """Checks every configured window for the view's ``throttle_scope``."""
+
+    def __init__(self) -> None:
+        self.retry_after: int | None = None
+
+    def identity(self, request: Request) -> str:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return f"user:{user.pk}"
+        return f"ip:{self.get_ident(request)}"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if not settings.RATE_LIMIT_ENABLED:
+            return True
+        scope = getattr(view, "throttle_scope", None) or "default"
+        rates = settings.RATE_LIMITS.get(scope) or settings.RATE_LIMITS["default"]
+        ident = self.identity(request) if scope != "auth" else f"ip:{self.get_ident(request)}"
+        now = time.time()
+        tightest: RateLimitState | None = None
+        allowed = True
+        for rate in rates:
+            limit, period = parse_rate(rate)
+            window = int(now // period)
+            reset = (window + 1) * period
+            count = _incr(f"rl:{scope}:{ident}:{period}:{window}", timeout=period + 5)
+            state = RateLimitState(limit=limit, remaining=max(0, limit - count), reset=reset)
+            if tightest is None or state.remaining < tightest.remaining:
+                tightest = state
+            if count > limit:
+                allowed = False
+                self.retry_after = max(self.retry_after or 0, math.ceil(reset - now))
+        request._request.rate_limit = tightest  # read by RateLimitHeadersMiddleware
+        return allowed
+
+    def wait(self) -> float | None:
+        return self.retry_after

@@ -1,0 +1,25 @@
+"""URL configuration: the API under /api/v1/, docs, admin, allauth headless."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("monitoring.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("openapi.json", SpectacularAPIView.as_view(), {"format": "json"}, name="openapi-json"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+    path("_allauth/", include("allauth.headless.urls")),
+]
+
+handler404 = "flowbuilder.api.views.page_not_found"
+handler500 = "flowbuilder.api.views.server_error"

@@ -1,0 +1,63 @@
+"""The embedded mode's channel layer delivers publishes from worker threads at once.
+
+Channels' stock InMemoryChannelLayer left such a message waiting until
+something else woke the server loop (SPEC §1 measured 4.5 s); with an idle
+loop it never arrives. Ours hands it to the server loop thread-safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer
+
+from flowbuilder.channel_layers import ThreadSafeInMemoryChannelLayer
+
+
+def publish_from_thread_and_receive(layer: InMemoryChannelLayer, idle: float) -> tuple[dict, float]:
+    """Publish from a worker thread while the consumer's loop sleeps on a timer ``idle`` seconds away.
+
+    Returns the message and how long it took to arrive.
+    """
+
+    async def scenario() -> tuple[dict, float]:
+        if hasattr(layer, "bind_loop"):
+            layer.bind_loop(asyncio.get_running_loop())
+        channel = await layer.new_channel()
+        await layer.group_add("execution-1", channel)
+        receiving = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0.05)  # the consumer is now parked on an idle loop
+
+        def worker() -> None:  # a Celery worker thread with its own event loop
+            async_to_sync(layer.group_send)("execution-1", {"type": "step.update", "n": 1})
+
+        started = time.monotonic()
+        threading.Thread(target=worker).start()
+        await asyncio.wait({receiving}, timeout=idle)  # the only thing that would wake the loop
+        await receiving
+        return receiving.result(), time.monotonic() - started
+
+    return asyncio.run(scenario())
+
+
+IDLE = 3.0
+
+
+def test_thread_publish_wakes_the_idle_consumer():
+    message, waited = publish_from_thread_and_receive(ThreadSafeInMemoryChannelLayer(), IDLE)
+    assert message == {"type": "step.update", "n": 1}
+    assert waited < IDLE / 2  # delivered by the publish itself, not by the loop's next timer
+
+
+def test_same_loop_publish_still_works():
+    async def scenario() -> dict:
+        layer = ThreadSafeInMemoryChannelLayer()
+        channel = await layer.new_channel()
+        await layer.group_add("g", channel)
+        await layer.group_send("g", {"type": "x"})
+        return await asyncio.wait_for(layer.receive(channel), 1)
+
+    assert asyncio.run(scenario()) == {"type": "x"}

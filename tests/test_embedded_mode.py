@@ -1,0 +1,104 @@
+"""`make run`'s shape: no env at all → SQLite, in-process worker, served by uvicorn.
+
+Starts the real ASGI server in a subprocess with an empty environment (no
+DATABASE_URL, no REDIS_URL), then registers, logs in and reads /auth/me and
+the docs over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def embedded_server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("embedded")
+    env = {"PATH": os.environ["PATH"], "HOME": str(data_dir), "FLOWBUILDER_DATA_DIR": str(data_dir)}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    demo = subprocess.run(
+        [sys.executable, "manage.py", "create_demo_user"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    port = free_port()
+    log = (data_dir / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "flowbuilder.asgi:application", "--port", str(port), "--lifespan", "on"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/monitoring/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail((data_dir / "server.log").read_text())
+    yield base, data_dir, demo.stdout
+    server.terminate()
+    server.wait(10)
+
+
+def test_sqlite_in_wal_mode(embedded_server):
+    _, data_dir, _ = embedded_server
+    with sqlite3.connect(data_dir / "db.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_newcomer_registers_logs_in_and_reads_me(embedded_server):
+    base, _, _ = embedded_server
+    with httpx.Client(base_url=base) as http:
+        created = http.post(
+            "/api/v1/auth/register", json={"email": "new@example.com", "password": "a-long-passphrase-1"}
+        )
+        assert created.status_code == 201, created.text
+        tokens = http.post(
+            "/api/v1/auth/login", json={"email": "new@example.com", "password": "a-long-passphrase-1"}
+        ).json()
+        me = http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert me.json()["email"] == "new@example.com"
+
+
+def test_demo_user_can_log_in(embedded_server):
+    base, _, demo_output = embedded_server
+    fields = dict(line.strip().split(":", 1) for line in demo_output.splitlines()[1:])
+    email, password = fields["e-mail"].strip(), fields["password"].strip()
+    response = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200
+
+
+def test_docs_and_their_assets_are_served(embedded_server):
+    base, _, _ = embedded_server
+    docs = httpx.get(f"{base}/docs")
+    assert docs.status_code == 200
+    asset = httpx.get(f"{base}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Flowbuilder API"
+
+
+def test_embedded_worker_started(embedded_server):
+    _, data_dir, _ = embedded_server
+    assert "Embedded Celery worker" in (data_dir / "server.log").read_text()
