@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "allauth.headless",
     # ours
     "accounts",
+    "workflows",
+    "executions",
     "monitoring",
 ]
 

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("workflows.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,260 @@
+"""Workflow definitions: the canonical form, normalisation of the seed formats, and graph access.
+
+Canonical (SPEC "Definition format")::
+
+    {"nodes": [{"id", "type", "name", "config", "position"?, "retry"?, "timeout_seconds"?,
+                "on_error"?, "disabled"?}],
+     "edges": [{"id", "source", "target", "source_port"?}],
+     "variables": {...}, "settings": {...}}
+
+:func:`normalize` also accepts the seed documents' shapes and returns the
+canonical form: React-Flow nodes with ``data`` (its ``label`` becomes the
+name) and ``connections`` (``source``/``target`` or ``from``/``to``,
+``sourceHandle`` as the port), the step list with ``depends_on``, and the
+type aliases (``http`` → ``http_request``). It never raises: what it cannot
+make sense of is left for :mod:`executions.engine.validation` to report.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from executions.engine import registry
+from executions.engine.types import DEFAULT_PORT, ERROR_PORT
+
+NODE_KEYS = ("id", "type", "name", "config", "position", "retry", "timeout_seconds", "on_error", "disabled", "notes")
+_SEED_EDGE_KEYS = {"from": "source", "to": "target", "sourceHandle": "source_port", "targetHandle": "target_port"}
+
+
+@dataclass
+class Normalized:
+    definition: Any
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _warn(warnings: list[dict[str, Any]], path: str, message: str) -> None:
+    warnings.append({"field": path, "message": message})
+
+
+def _normalize_node(raw: Any, index: int, *, seed: bool, warnings: list[dict[str, Any]]) -> Any:
+    if not isinstance(raw, Mapping):
+        return raw
+    node = {key: copy.deepcopy(raw[key]) for key in NODE_KEYS if key in raw}
+    if "data" in raw and "config" not in raw and isinstance(raw["data"], Mapping):
+        config = dict(copy.deepcopy(raw["data"]))
+        label = config.pop("label", None)
+        if label is not None and "name" not in node:
+            node["name"] = label
+        node["config"] = config
+        seed = True
+    if isinstance(node.get("type"), str):
+        canonical = registry.canonical_type(node["type"])
+        if canonical != node["type"]:
+            seed = True
+        node["type"] = canonical
+    node.setdefault("config", {})
+    if isinstance(node.get("id"), (int, float)) and not isinstance(node.get("id"), bool):
+        node["id"] = str(node["id"])
+    if "name" not in node and isinstance(node.get("id"), str):
+        node["name"] = node["id"]
+    node_type = registry.get(node["type"]) if isinstance(node.get("type"), str) else None
+    if seed and node_type is not None and isinstance(node["config"], dict):
+        # Seed documents carry UI-only keys in `data`; keep what the type knows.
+        known = set(node_type.config_schema.get("properties", {}))
+        for key in sorted(set(node["config"]) - known):
+            del node["config"][key]
+            _warn(
+                warnings,
+                f"definition.nodes[{index}].config.{key}",
+                f"Dropped '{key}': not a setting of {node_type.type}",
+            )
+    return node
+
+
+def _normalize_edge(raw: Any, index: int) -> Any:
+    if not isinstance(raw, Mapping):
+        return raw
+    edge = {_SEED_EDGE_KEYS.get(key, key): value for key, value in raw.items()}
+    edge.pop("target_port", None)  # every node has a single input
+    if edge.get("source_port") in (None, "", DEFAULT_PORT):
+        edge.pop("source_port", None)
+    edge.setdefault("id", f"e{index + 1}")
+    return {key: edge[key] for key in ("id", "source", "target", "source_port") if key in edge}
+
+
+def normalize(raw: Any) -> Normalized:
+    """Return the canonical form of ``raw`` and warnings about what was changed."""
+    warnings: list[dict[str, Any]] = []
+    if not isinstance(raw, Mapping):
+        return Normalized(raw, warnings)
+    seed = "steps" in raw or "connections" in raw
+    raw_nodes = raw.get("nodes", raw.get("steps"))
+    if not isinstance(raw_nodes, list):
+        result = {
+            key: copy.deepcopy(value)
+            for key, value in raw.items()
+            if key in ("nodes", "edges", "variables", "settings")
+        }
+        return Normalized(result, warnings)
+
+    nodes = [_normalize_node(node, i, seed=seed, warnings=warnings) for i, node in enumerate(raw_nodes)]
+    raw_edges = raw.get("edges", raw.get("connections", []))
+    edges = [_normalize_edge(edge, i) for i, edge in enumerate(raw_edges)] if isinstance(raw_edges, list) else raw_edges
+
+    if isinstance(edges, list):
+        existing = {(e.get("source"), e.get("target")) for e in edges if isinstance(e, dict)}
+        for step in raw_nodes:
+            depends = step.get("depends_on") if isinstance(step, Mapping) else None
+            if not isinstance(depends, list):
+                continue
+            for source in depends:
+                if (source, step.get("id")) not in existing:
+                    existing.add((source, step.get("id")))
+                    edges.append({"id": f"e{len(edges) + 1}", "source": source, "target": step.get("id")})
+        _dedupe_edge_ids(edges)
+        if seed:
+            _add_missing_trigger(nodes, edges, warnings)
+
+    definition: dict[str, Any] = {"nodes": nodes, "edges": edges}
+    definition["variables"] = copy.deepcopy(raw.get("variables", {}))
+    definition["settings"] = copy.deepcopy(raw.get("settings", {}))
+    return Normalized(definition, warnings)
+
+
+def _dedupe_edge_ids(edges: list[Any]) -> None:
+    seen: set[Any] = set()
+    for index, edge in enumerate(edges):
+        if isinstance(edge, dict):
+            if edge.get("id") in seen:
+                edge["id"] = f"e{index + 1}-{edge.get('source')}-{edge.get('target')}"
+            seen.add(edge.get("id"))
+
+
+def _add_missing_trigger(nodes: list[Any], edges: list[Any], warnings: list[dict[str, Any]]) -> None:
+    """Step lists have no trigger: start them with a manual one wired to every root step."""
+    typed = [n for n in nodes if isinstance(n, dict) and isinstance(n.get("type"), str)]
+    if any((t := registry.get(n["type"])) is not None and t.is_trigger for n in typed):
+        return
+    ids = {n.get("id") for n in typed}
+    trigger_id = "trigger"
+    while trigger_id in ids:
+        trigger_id += "_"
+    targets = {e.get("target") for e in edges if isinstance(e, dict)}
+    roots = [n["id"] for n in typed if n.get("id") not in targets]
+    nodes.insert(0, {"id": trigger_id, "type": "trigger.manual", "name": "Start", "config": {}})
+    for root in roots:
+        edges.append({"id": f"e{len(edges) + 1}-{trigger_id}", "source": trigger_id, "target": root})
+    _warn(warnings, "definition.nodes", f"Added a manual trigger '{trigger_id}' before the first steps")
+
+
+# --- graph access for the runner and the validator ------------------------------
+
+
+@dataclass(frozen=True)
+class Edge:
+    id: str
+    source: str
+    target: str
+    source_port: str = DEFAULT_PORT
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    type: str
+    name: str
+    config: dict[str, Any]
+    retry: dict[str, Any]
+    timeout_seconds: float | None
+    on_error: str
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A read-only view of a *valid* canonical definition, with adjacency precomputed."""
+
+    nodes: dict[str, Node]
+    edges: tuple[Edge, ...]
+    variables: dict[str, Any]
+    settings: dict[str, Any]
+    outgoing: dict[str, tuple[Edge, ...]]
+    incoming: dict[str, tuple[Edge, ...]]
+
+    @classmethod
+    def from_definition(cls, definition: Mapping[str, Any]) -> Graph:
+        nodes = {
+            n["id"]: Node(
+                id=n["id"],
+                type=n["type"],
+                name=n.get("name") or n["id"],
+                config=n.get("config") or {},
+                retry=n.get("retry") or {},
+                timeout_seconds=n.get("timeout_seconds"),
+                on_error=n.get("on_error") or "stop",
+                disabled=bool(n.get("disabled", False)),
+            )
+            for n in definition["nodes"]
+        }
+        edges = tuple(
+            Edge(id=e["id"], source=e["source"], target=e["target"], source_port=e.get("source_port") or DEFAULT_PORT)
+            for e in definition.get("edges", [])
+        )
+        outgoing: dict[str, list[Edge]] = {node_id: [] for node_id in nodes}
+        incoming: dict[str, list[Edge]] = {node_id: [] for node_id in nodes}
+        for edge in edges:
+            outgoing[edge.source].append(edge)
+            incoming[edge.target].append(edge)
+        return cls(
+            nodes=nodes,
+            edges=edges,
+            variables=dict(definition.get("variables") or {}),
+            settings=dict(definition.get("settings") or {}),
+            outgoing={k: tuple(v) for k, v in outgoing.items()},
+            incoming={k: tuple(v) for k, v in incoming.items()},
+        )
+
+    @property
+    def trigger(self) -> Node:
+        for node in self.nodes.values():
+            node_type = registry.get(node.type)
+            if node_type is not None and node_type.is_trigger:
+                return node
+        raise LookupError("definition has no trigger")
+
+    def reachable_from(self, start: str) -> list[str]:
+        """Node ids reachable from ``start`` (inclusive), in breadth-first order."""
+        seen = [start]
+        queue = [start]
+        while queue:
+            for edge in self.outgoing[queue.pop(0)]:
+                if edge.target not in seen:
+                    seen.append(edge.target)
+                    queue.append(edge.target)
+        return seen
+
+    def ancestors(self, node_id: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [node_id]
+        while stack:
+            for edge in self.incoming[stack.pop()]:
+                if edge.source not in seen:
+                    seen.add(edge.source)
+                    stack.append(edge.source)
+        return seen
+
+    def iter_edges_from(self, node_id: str, ports: set[str] | None = None) -> Iterator[Edge]:
+        for edge in self.outgoing[node_id]:
+            if ports is None or edge.source_port in ports:
+                yield edge
+
+
+def error_port_enabled(node: Mapping[str, Any] | Node) -> bool:
+    on_error = node.on_error if isinstance(node, Node) else node.get("on_error")
+    return on_error == "error_port"
+
+
+__all__ = ["ERROR_PORT", "Edge", "Graph", "Node", "Normalized", "error_port_enabled", "normalize"]

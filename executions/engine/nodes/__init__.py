@@ -1,0 +1,1 @@
+"""One module per node type; each declares its type with :func:`executions.engine.registry.register`."""

@@ -1,0 +1,30 @@
+"""``condition``: branch on an expression; the branch not taken is skipped."""
+
+from __future__ import annotations
+
+from executions.engine.nodes._schema import BOOLEAN, TEXT, config_schema, prop, results
+from executions.engine.registry import register
+from executions.engine.types import NodeCategory, NodeType
+
+NODE_TYPE = register(
+    NodeType(
+        type="condition",
+        label="Condition",
+        description="Continues on the 'true' or the 'false' port depending on an expression; the other branch is skipped.",
+        category=NodeCategory.CONTROL,
+        config_schema=config_schema(
+            {
+                "expression": prop(
+                    "Expression",
+                    "A single {{ expression }} or a bare expression (x > 1); its truthiness picks the branch.",
+                    TEXT,
+                    examples=["{{ steps.fetch.output.body.price > 100 }}"],
+                ),
+            },
+            required=("expression",),
+        ),
+        outputs=("true", "false"),
+        inline=True,
+        output_schema=results(result=BOOLEAN),
+    )
+)

@@ -1,0 +1,27 @@
+"""``merge``: join branches into one, waiting for all of them or taking the first."""
+
+from __future__ import annotations
+
+from executions.engine.nodes._schema import config_schema, prop
+from executions.engine.registry import register
+from executions.engine.types import NodeCategory, NodeType
+
+NODE_TYPE = register(
+    NodeType(
+        type="merge",
+        label="Merge",
+        description="Joins branches: outputs {source node id: output} of its predecessors once all (or the first) finish.",
+        category=NodeCategory.CONTROL,
+        config_schema=config_schema(
+            {
+                "mode": prop(
+                    "Mode",
+                    "'wait_all': wait for every branch that is not skipped; 'first': continue with the first to finish.",
+                    {"enum": ["wait_all", "first"]},
+                    default="wait_all",
+                ),
+            }
+        ),
+        inline=True,
+    )
+)

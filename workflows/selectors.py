@@ -1,0 +1,112 @@
+"""Workflow reads: visibility, list annotations, stats, trigger summary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from executions.engine import registry
+from executions.models import Execution
+from workflows.importers import EXPORT_FORMAT, EXPORT_FORMAT_VERSION
+from workflows.models import Workflow, WorkflowShare
+
+
+def workflows_visible_to(user: User) -> QuerySet[Workflow]:
+    """Workflows the user owns or that are shared with them; every other one is a 404."""
+    shared = WorkflowShare.objects.filter(user=user).values("workflow_id")
+    return Workflow.objects.filter(Q(owner=user) | Q(pk__in=Subquery(shared)))
+
+
+def workflow_list(user: User) -> QuerySet[Workflow]:
+    """Visible workflows with ``execution_count``, ``last_execution_at`` and ``share_role``, in one query."""
+    runs = Execution.objects.filter(workflow=OuterRef("pk"), parent__isnull=True).order_by()
+    count = runs.values("workflow").annotate(n=Count("*")).values("n")
+    last = runs.order_by("-created_at").values("created_at")[:1]
+    role = WorkflowShare.objects.filter(workflow=OuterRef("pk"), user=user).values("role")[:1]
+    return (
+        workflows_visible_to(user)
+        .select_related("owner")
+        .prefetch_related("tags")
+        .annotate(
+            execution_count=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)),
+            last_execution_at=Subquery(last),
+            share_role=Subquery(role),
+        )
+    )
+
+
+def workflow_execution_stats(workflow: Workflow) -> dict[str, Any]:
+    duration = ExpressionWrapper(F("completed_at") - F("started_at"), output_field=DurationField())
+    stats = Execution.objects.filter(workflow=workflow, parent__isnull=True).aggregate(
+        total=Count("id"),
+        succeeded=Count("id", filter=Q(status=Execution.Status.SUCCEEDED)),
+        failed=Count("id", filter=Q(status__in=[Execution.Status.FAILED, Execution.Status.TIMED_OUT])),
+        average_duration=Avg(duration, filter=Q(completed_at__isnull=False, started_at__isnull=False)),
+    )
+    average = stats["average_duration"]
+    stats["average_duration"] = round(average.total_seconds(), 3) if average is not None else None
+    return stats
+
+
+def trigger_node(definition: dict[str, Any]) -> dict[str, Any] | None:
+    for node in definition.get("nodes", []):
+        node_type = registry.get(node.get("type", ""))
+        if node_type is not None and node_type.is_trigger:
+            return node
+    return None
+
+
+def next_run_at(cron: str, tz_name: str, *, after: datetime | None = None) -> datetime | None:
+    try:
+        tz = ZoneInfo(tz_name)
+        return croniter(cron, (after or timezone.now()).astimezone(tz)).get_next(datetime)
+    except (ValueError, KeyError, LookupError):
+        return None
+
+
+def workflow_trigger(workflow: Workflow) -> dict[str, Any]:
+    """The trigger summary of SPEC: ``{"type": "manual"}``, webhook with its URL, or schedule with its next run."""
+    node = trigger_node(workflow.definition) or {"type": "trigger.manual", "config": {}}
+    kind = node["type"].removeprefix("trigger.")
+    config = node.get("config") or {}
+    if kind == "schedule":
+        tz_name = config.get("timezone") or "UTC"
+        upcoming = next_run_at(config.get("cron", ""), tz_name) if workflow.is_active else None
+        return {"type": "schedule", "cron": config.get("cron"), "timezone": tz_name, "next_run_at": upcoming}
+    if kind == "webhook":
+        return {"type": "webhook", "method": config.get("method", "POST"), "url": None}
+    return {"type": "manual"}
+
+
+def workflow_export(workflow: Workflow) -> dict[str, Any]:
+    """The portable form ``POST /workflows/import`` takes back."""
+    return {
+        "format": EXPORT_FORMAT,
+        "format_version": EXPORT_FORMAT_VERSION,
+        "name": workflow.name,
+        "description": workflow.description,
+        "category": workflow.category,
+        "tags": [tag.name for tag in workflow.tags.all()],
+        "definition": workflow.definition,
+        "source": {"id": str(workflow.pk), "version": workflow.version},
+        "exported_at": timezone.now().isoformat().replace("+00:00", "Z"),
+    }

@@ -1,0 +1,185 @@
+"""Workflow writes: create, update with optimistic locking, versions, sharing, import.
+
+Every definition is validated and stored canonical; every change to it makes
+a new immutable :class:`WorkflowVersion`. Nothing is written when a check
+fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import User
+from executions.engine.validation import ValidationReport, validate_definition
+from flowbuilder.api.errors import Conflict, NotFound, ValidationFailed
+from workflows.importers import Imported, import_payload
+from workflows.models import Tag, Workflow, WorkflowShare, WorkflowVersion
+
+MAX_TAGS = 20
+
+
+def definition_validate(*, definition: Any, owner: User | None = None) -> ValidationReport:
+    """Validate (and normalise) a definition for ``owner``."""
+    return validate_definition(definition)
+
+
+def _valid_definition(definition: Any, owner: User) -> dict[str, Any]:
+    report = definition_validate(definition=definition, owner=owner)
+    if not report.valid:
+        raise ValidationFailed("The workflow definition is invalid", details=report.errors)
+    return report.definition
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    cleaned = sorted({tag.strip().lower() for tag in tags if tag and tag.strip()})
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationFailed(f"At most {MAX_TAGS} tags", field="tags")
+    return cleaned
+
+
+def _set_tags(workflow: Workflow, tags: Iterable[str]) -> None:
+    names = _clean_tags(tags)
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=name) for name in names if name not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    workflow.tags.set(existing.values())
+
+
+@transaction.atomic
+def workflow_create(
+    *,
+    owner: User,
+    name: str,
+    definition: Any,
+    description: str = "",
+    category: str = "",
+    tags: Iterable[str] = (),
+    is_active: bool = True,
+    note: str = "",
+) -> Workflow:
+    canonical = _valid_definition(definition, owner)
+    workflow = Workflow.objects.create(
+        owner=owner,
+        name=name,
+        description=description,
+        category=category,
+        is_active=is_active,
+        definition=canonical,
+        version=1,
+    )
+    _set_tags(workflow, tags)
+    WorkflowVersion.objects.create(
+        workflow=workflow, number=1, definition=canonical, author=owner, note=note or "Created"
+    )
+    return workflow
+
+
+@transaction.atomic
+def workflow_update(
+    *,
+    workflow: Workflow,
+    actor: User,
+    expected_version: int | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    category: str | None = None,
+    tags: Iterable[str] | None = None,
+    is_active: bool | None = None,
+    definition: Any = None,
+    note: str = "",
+) -> Workflow:
+    """Apply the given fields; a changed definition becomes a new version.
+
+    ``expected_version`` is the version the client edited: if another change
+    landed since, raises Conflict and writes nothing.
+    """
+    locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    if expected_version is not None and expected_version != locked.version:
+        raise Conflict(
+            f"The workflow is at version {locked.version}; your change was based on version {expected_version}. "
+            "Reload it and apply your change again.",
+            field="version",
+        )
+    for field_name, value in (
+        ("name", name),
+        ("description", description),
+        ("category", category),
+        ("is_active", is_active),
+    ):
+        if value is not None:
+            setattr(locked, field_name, value)
+    if definition is not None:
+        canonical = _valid_definition(definition, locked.owner)
+        if canonical != locked.definition:
+            locked.version += 1
+            locked.definition = canonical
+            WorkflowVersion.objects.create(
+                workflow=locked, number=locked.version, definition=canonical, author=actor, note=note
+            )
+    locked.save()
+    if tags is not None:
+        _set_tags(locked, tags)
+    return locked
+
+
+@transaction.atomic
+def workflow_version_restore(*, workflow: Workflow, number: int, actor: User) -> Workflow:
+    """Make version ``number``'s definition current again, as a new version."""
+    version = WorkflowVersion.objects.filter(workflow=workflow, number=number).first()
+    if version is None:
+        raise NotFound(f"Workflow has no version {number}")
+    return workflow_update(
+        workflow=workflow, actor=actor, definition=version.definition, note=f"Restored from version {number}"
+    )
+
+
+@transaction.atomic
+def workflow_delete(*, workflow: Workflow) -> None:
+    workflow.delete()
+
+
+@transaction.atomic
+def workflow_share(*, workflow: Workflow, email: str, role: str) -> WorkflowShare:
+    user = User.objects.filter(email__iexact=email, is_active=True, is_guest=False).first()
+    if user is None:
+        raise ValidationFailed(f"No user with e-mail '{email}'", field="email")
+    if user.pk == workflow.owner_id:
+        raise ValidationFailed("The owner already has full access", field="email")
+    share, _ = WorkflowShare.objects.update_or_create(workflow=workflow, user=user, defaults={"role": role})
+    return share
+
+
+@transaction.atomic
+def workflow_unshare(*, workflow: Workflow, user_id: Any) -> None:
+    deleted, _ = WorkflowShare.objects.filter(workflow=workflow, user_id=user_id).delete()
+    if not deleted:
+        raise NotFound("The workflow is not shared with that user")
+
+
+def workflow_import(
+    *, owner: User, payload: Any, name: str | None = None, is_active: bool = True
+) -> tuple[Workflow, list[dict[str, Any]]]:
+    """Create a workflow from an export, a seed workflow object or a bare definition.
+
+    Returns the workflow and the import warnings (what was changed or dropped).
+    """
+    imported: Imported = import_payload(payload)
+    report = definition_validate(definition=imported.definition, owner=owner)
+    if not report.valid:
+        raise ValidationFailed("The imported workflow is invalid", details=report.errors)
+    workflow = workflow_create(
+        owner=owner,
+        name=(name or imported.name)[:200],
+        description=imported.description,
+        category=imported.category[:50],
+        tags=imported.tags,
+        is_active=is_active,
+        definition=report.definition,
+        note=f"Imported ({imported.source_format})",
+    )
+    return workflow, imported.warnings + report.warnings
