@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowbuilder.api.errors import ValidationFailed
+from workflows.importers.n8n import from_n8n
 
 EXPORT_FORMAT = "flowbuilder.workflow"
 EXPORT_FORMAT_VERSION = 1
@@ -68,7 +69,7 @@ def from_bare_definition(payload: Mapping[str, Any]) -> Imported | None:
     return Imported(definition=payload, source_format="definition")
 
 
-IMPORTERS: list[Importer] = [from_flowbuilder_export, from_seed_workflow, from_bare_definition]
+IMPORTERS: list[Importer] = [from_flowbuilder_export, from_seed_workflow, from_n8n, from_bare_definition]
 
 
 def import_payload(payload: Any) -> Imported:
