@@ -30,11 +30,16 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff format --check .
 
 test: $(VENV)/.installed lint
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
+# The benchmarks use their own database (flowbuilder_bench) and Redis DB (9) unless
+# BENCH_DATABASE_URL / BENCH_REDIS_URL say otherwise; BENCH_ARGS e.g. "engine --quick".
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/flowbuilder_bench
+BENCH_REDIS_URL    ?= redis://127.0.0.1:6379/9
+
 bench: $(VENV)/.installed
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -313,8 +313,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "recover-executions": {
+        "task": "executions.recover",
+        "schedule": env.float("FLOWBUILDER_SWEEP_INTERVAL_SECONDS", default=15),
+    },
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery closes Django's connections around every task unless told to reuse
+# them; reconnecting cost ~3 ms a step. Workers instead close a connection the
+# way a request does: when it broke or outlived CONN_MAX_AGE (flowbuilder/celery.py).
+CELERY_DB_REUSE_MAX = 1_000_000
 if CELERY_BROKER_URL.startswith("memory://"):
     # The in-memory transport polls; the default one second would add a
     # second to every dispatched step in embedded mode.
@@ -322,6 +332,25 @@ if CELERY_BROKER_URL.startswith("memory://"):
 # Embedded mode: a Celery worker (and beat) inside the web process.
 EMBEDDED_WORKER = env.bool("FLOWBUILDER_EMBEDDED_WORKER", default=CELERY_BROKER_URL.startswith("memory://"))
 EMBEDDED_WORKER_CONCURRENCY = env.int("FLOWBUILDER_EMBEDDED_WORKER_CONCURRENCY", default=4)
+
+# --- engine ---------------------------------------------------------------------------
+
+# A running step holds a lease its worker renews; a step whose lease ran out
+# (worker killed, connection lost) is run again by the recovery sweep.
+FLOWBUILDER_STEP_LEASE_SECONDS = env.float("FLOWBUILDER_STEP_LEASE_SECONDS", default=60)
+FLOWBUILDER_SWEEP_INTERVAL_SECONDS = env.float("FLOWBUILDER_SWEEP_INTERVAL_SECONDS", default=15)
+# Queued work nobody picked up within this long is queued again (the rows are the outbox).
+FLOWBUILDER_REQUEUE_AFTER_SECONDS = env.float("FLOWBUILDER_REQUEUE_AFTER_SECONDS", default=60)
+# Waits up to this long may use a broker countdown; longer ones are woken by the sweep only.
+FLOWBUILDER_MAX_COUNTDOWN_SECONDS = env.float("FLOWBUILDER_MAX_COUNTDOWN_SECONDS", default=300)
+# The queue of step tasks; give steps dedicated workers with `celery worker -Q steps`.
+FLOWBUILDER_STEPS_QUEUE = env.str("FLOWBUILDER_STEPS_QUEUE", default="steps")
+FLOWBUILDER_SYNC_WAIT_SECONDS = env.float("FLOWBUILDER_SYNC_WAIT_SECONDS", default=30)
+FLOWBUILDER_MAX_WORKFLOW_DEPTH = env.int("FLOWBUILDER_MAX_WORKFLOW_DEPTH", default=10)
+FLOWBUILDER_MAX_STEP_OUTPUT_BYTES = env.int("FLOWBUILDER_MAX_STEP_OUTPUT_BYTES", default=1_000_000)
+FLOWBUILDER_MAX_INPUT_BYTES = env.int("FLOWBUILDER_MAX_INPUT_BYTES", default=1_000_000)
+# Extra node type modules to load (plugins; the tests' flaky and slow nodes).
+FLOWBUILDER_EXTRA_NODE_MODULES = env.list("FLOWBUILDER_EXTRA_NODE_MODULES", default=[])
 
 # --- e-mail ---------------------------------------------------------------------------
 

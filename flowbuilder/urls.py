@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("workflows.api.urls")),
+    path("", include("executions.api.urls")),
 ]
 
 urlpatterns = [

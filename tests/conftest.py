@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Test-only node types (flaky, slow): registered here, and named for subprocess workers.
+os.environ.setdefault("FLOWBUILDER_EXTRA_NODE_MODULES", "tests.executions.nodes")
+
 from collections.abc import Callable
 
 import pytest
@@ -10,6 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import token_pair_issue
+from tests.executions import nodes as _test_nodes  # noqa: F401  (registers test.flaky, test.slow)
 from tests.factories import UserFactory
 
 

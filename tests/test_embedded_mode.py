@@ -102,3 +102,37 @@ def test_docs_and_their_assets_are_served(embedded_server):
 def test_embedded_worker_started(embedded_server):
     _, data_dir, _ = embedded_server
     assert "Embedded Celery worker" in (data_dir / "server.log").read_text()
+
+
+def test_workflows_run_in_the_background(embedded_server):
+    """No broker, no separate worker: the API answers 202 at once and the in-process worker runs it."""
+    base, _, demo_output = embedded_server
+    fields = dict(line.strip().split(":", 1) for line in demo_output.splitlines()[1:])
+    with httpx.Client(base_url=base, timeout=10) as http:
+        tokens = http.post(
+            "/api/v1/auth/login", json={"email": fields["e-mail"].strip(), "password": fields["password"].strip()}
+        ).json()
+        http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+        definition = {
+            "nodes": [
+                {"id": "start", "type": "trigger.manual", "config": {}},
+                {"id": "pause", "type": "delay", "config": {"seconds": 1}},
+                {"id": "double", "type": "transform", "config": {"value": "{{ input.n * 2 }}"}},
+            ],
+            "edges": [{"source": "start", "target": "pause"}, {"source": "pause", "target": "double"}],
+        }
+        workflow = http.post("/api/v1/workflows", json={"name": "embedded", "definition": definition})
+        assert workflow.status_code == 201, workflow.text
+        started = time.monotonic()
+        accepted = http.post(f"/api/v1/workflows/{workflow.json()['id']}/execute", json={"input_data": {"n": 21}})
+        assert accepted.status_code == 202, accepted.text
+        assert time.monotonic() - started < 1  # answered before the delay is over
+        execution_id = accepted.json()["execution_id"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            body = http.get(f"/api/v1/executions/{execution_id}").json()
+            if body["status"] in ("succeeded", "failed"):
+                break
+            time.sleep(0.1)
+        assert body["status"] == "succeeded", body
+        assert body["output_data"] == {"double": 42}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from executions.engine import registry
@@ -169,7 +170,7 @@ class Node:
     config: dict[str, Any]
     retry: dict[str, Any]
     timeout_seconds: float | None
-    on_error: str
+    on_error: str | None  # None: the workflow's settings.on_error
     disabled: bool
 
 
@@ -194,7 +195,7 @@ class Graph:
                 config=n.get("config") or {},
                 retry=n.get("retry") or {},
                 timeout_seconds=n.get("timeout_seconds"),
-                on_error=n.get("on_error") or "stop",
+                on_error=n.get("on_error"),
                 disabled=bool(n.get("disabled", False)),
             )
             for n in definition["nodes"]
@@ -224,6 +225,22 @@ class Graph:
             if node_type is not None and node_type.is_trigger:
                 return node
         raise LookupError("definition has no trigger")
+
+    @cached_property
+    def execution_order(self) -> tuple[str, ...]:
+        """Nodes reachable from the trigger, in topological order (the graph is acyclic)."""
+        reachable = set(self.reachable_from(self.trigger.id))
+        pending = {n: sum(1 for e in self.incoming[n] if e.source in reachable) for n in reachable}
+        ready = [n for n in self.nodes if n in reachable and pending[n] == 0]
+        order: list[str] = []
+        while ready:
+            node_id = ready.pop(0)
+            order.append(node_id)
+            for edge in self.outgoing[node_id]:
+                pending[edge.target] -= 1
+                if pending[edge.target] == 0:
+                    ready.append(edge.target)
+        return tuple(order)
 
     def reachable_from(self, start: str) -> list[str]:
         """Node ids reachable from ``start`` (inclusive), in breadth-first order."""

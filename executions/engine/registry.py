@@ -49,6 +49,10 @@ def _load() -> None:
 
     for module in pkgutil.iter_modules(nodes.__path__):
         importlib.import_module(f"{nodes.__name__}.{module.name}")
+    from django.conf import settings
+
+    for name in getattr(settings, "FLOWBUILDER_EXTRA_NODE_MODULES", []):
+        importlib.import_module(name)
     _loaded = True
 
 

@@ -107,6 +107,7 @@ class NodeResult:
     output: Any = None
     ports: tuple[str, ...] | None = None
     wait: Wait | None = None
+    detached_children: tuple[ChildRun, ...] = ()  # started, not waited for
 
 
 @dataclass
@@ -126,6 +127,8 @@ class NodeContext:
     state: dict[str, Any] = field(default_factory=dict)
     resume: dict[str, Any] | None = None
     credential: dict[str, Any] | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)  # inline nodes: outputs of predecessors whose edges were taken
+    child_results: Callable[[], list[dict[str, Any]]] | None = None  # children's {index, status, output, error}
     logs: list[tuple[str, str, Any]] = field(default_factory=list)
 
     def log(self, level: str, message: str, data: Any = None) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from executions.engine.nodes._schema import (
     BOOLEAN,
     MAX_WAIT_SECONDS,
@@ -13,7 +17,32 @@ from executions.engine.nodes._schema import (
     results,
 )
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeResult, NodeType, Wait
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """Waits for a decision through the approve/reject endpoints, or until the timeout rejects it."""
+    if ctx.dry_run:
+        decision = {"approved": True, "by": None, "comment": "Approved automatically in a dry run", "simulated": True}
+        return NodeResult(output=decision, ports=("approved",))
+    timeout = int(ctx.config.get("timeout_seconds", 86400))
+    state = {
+        "message": ctx.config["message"],
+        "approvers": ctx.config.get("approvers") or [],
+        "timeout_seconds": timeout,
+    }
+    ctx.log("info", f"Waiting for approval: {ctx.config['message']}")
+    return NodeResult(wait=Wait(wake_at=timezone.now() + timedelta(seconds=timeout), state=state))
+
+
+def resume(ctx: NodeContext) -> NodeResult:
+    decision = (ctx.resume or {}).get("decision")
+    if decision is None:  # woken by the sweep: nobody answered in time
+        timeout = ctx.state.get("timeout_seconds")
+        decision = {"approved": False, "by": None, "comment": f"No decision within {timeout} seconds"}
+    ctx.log("info", f"{'Approved' if decision['approved'] else 'Rejected'} by {decision['by'] or 'timeout'}")
+    return NodeResult(output=decision, ports=("approved" if decision["approved"] else "rejected",))
+
 
 NODE_TYPE = register(
     NodeType(
@@ -40,5 +69,7 @@ NODE_TYPE = register(
         ),
         outputs=("approved", "rejected"),
         output_schema=results(approved=BOOLEAN, by={"type": "string"}, comment={"type": "string"}),
+        execute=execute,
+        resume=resume,
     )
 )

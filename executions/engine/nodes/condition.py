@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from executions.engine.expressions import ExpressionError, evaluate
 from executions.engine.nodes._schema import BOOLEAN, TEXT, config_schema, prop, results
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeError, NodeResult, NodeType
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """Evaluates the (unrendered) expression natively and takes the matching port."""
+    try:
+        value = evaluate(ctx.config["expression"], ctx.expression_context)
+    except ExpressionError as exc:
+        raise NodeError(str(exc), retryable=False) from None
+    result = bool(value)
+    return NodeResult(output={"result": result}, ports=("true" if result else "false",))
+
 
 NODE_TYPE = register(
     NodeType(
@@ -26,5 +38,7 @@ NODE_TYPE = register(
         outputs=("true", "false"),
         inline=True,
         output_schema=results(result=BOOLEAN),
+        deferred_fields=frozenset({"expression"}),
+        execute=execute,
     )
 )

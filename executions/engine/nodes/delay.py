@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from executions.engine.expressions import is_template
 from executions.engine.nodes._schema import (
@@ -19,7 +21,7 @@ from executions.engine.nodes._schema import (
     results,
 )
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeError, NodeResult, NodeType, Wait
 
 
 def check(config: Mapping[str, Any]) -> list[Problem]:
@@ -35,6 +37,33 @@ def check(config: Mapping[str, Any]) -> list[Problem]:
                 ("until", f"'{until}' is not an ISO 8601 date-time with a UTC offset, e.g. 2030-01-31T09:00:00Z")
             )
     return problems
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """Waits in the database (a wake time the sweep honours), never in a worker or a broker countdown."""
+    now = timezone.now()
+    if "until" in ctx.config:
+        try:
+            wake_at = datetime.fromisoformat(str(ctx.config["until"]))
+        except ValueError:
+            raise NodeError(
+                f"config.until: '{ctx.config['until']}' is not an ISO 8601 date-time", retryable=False
+            ) from None
+        if wake_at.tzinfo is None:
+            raise NodeError("config.until: the date-time needs a UTC offset, e.g. Z or +02:00", retryable=False)
+    else:
+        wake_at = now + timedelta(seconds=float(ctx.config.get("seconds", 0)))
+    planned = max(0.0, (wake_at - now).total_seconds())
+    if ctx.dry_run or planned == 0:
+        return NodeResult(
+            output={"waited_seconds": 0, **({"simulated": True, "would_wait_seconds": planned} if ctx.dry_run else {})}
+        )
+    return NodeResult(wait=Wait(wake_at=wake_at, state={"since": now.isoformat()}))
+
+
+def resume(ctx: NodeContext) -> NodeResult:
+    since = datetime.fromisoformat(ctx.state["since"])
+    return NodeResult(output={"waited_seconds": round((timezone.now() - since).total_seconds(), 3)})
 
 
 NODE_TYPE = register(
@@ -58,5 +87,7 @@ NODE_TYPE = register(
         ),
         output_schema=results(waited_seconds={"type": "number"}),
         check=check,
+        execute=execute,
+        resume=resume,
     )
 )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from executions.engine.nodes._schema import config_schema, prop
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeResult, NodeType
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """``{source node id: output}`` of the branches that arrived."""
+    return NodeResult(output=dict(ctx.inputs))
+
 
 NODE_TYPE = register(
     NodeType(
@@ -23,5 +29,6 @@ NODE_TYPE = register(
             }
         ),
         inline=True,
+        execute=execute,
     )
 )

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from executions.engine.nodes._schema import config_schema, prop
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeResult, NodeType
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """Its value, or what reached it (one predecessor's output, or all of them by id)."""
+    if "value" in ctx.config:
+        return NodeResult(output=ctx.config["value"])
+    if len(ctx.inputs) == 1:
+        return NodeResult(output=next(iter(ctx.inputs.values())))
+    return NodeResult(output=dict(ctx.inputs))
+
 
 NODE_TYPE = register(
     NodeType(
@@ -22,5 +32,6 @@ NODE_TYPE = register(
             }
         ),
         inline=True,
+        execute=execute,
     )
 )

@@ -4,7 +4,25 @@ from __future__ import annotations
 
 from executions.engine.nodes._schema import WORKFLOW_REF, config_schema, dynamic, prop
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import ChildRun, NodeCategory, NodeContext, NodeError, NodeResult, NodeType, Wait
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    child = ChildRun(workflow_id=str(ctx.config["workflow_id"]), input=ctx.config.get("input", {}))
+    if ctx.config.get("wait", True):
+        return NodeResult(wait=Wait(children=(child,)))
+    return NodeResult(output={"started": True, "workflow_id": child.workflow_id}, detached_children=(child,))
+
+
+def resume(ctx: NodeContext) -> NodeResult:
+    child = (ctx.resume or {}).get("child") or {}
+    if child.get("status") != "succeeded":
+        message = (child.get("error") or {}).get("message", "")
+        raise NodeError(
+            f"The sub-workflow run {child.get('execution_id')} {child.get('status')}: {message}", retryable=False
+        )
+    return NodeResult(output=child.get("output"))
+
 
 NODE_TYPE = register(
     NodeType(
@@ -25,5 +43,7 @@ NODE_TYPE = register(
             },
             required=("workflow_id",),
         ),
+        execute=execute,
+        resume=resume,
     )
 )

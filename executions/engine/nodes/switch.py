@@ -7,7 +7,7 @@ from typing import Any
 
 from executions.engine.nodes._schema import PORT_PATTERN, Problem, config_schema, path_of, prop, strict_object
 from executions.engine.registry import register
-from executions.engine.types import ERROR_PORT, NodeCategory, NodeType
+from executions.engine.types import ERROR_PORT, NodeCategory, NodeContext, NodeResult, NodeType
 
 _PORT = {"type": "string", "pattern": PORT_PATTERN}
 _CASE = strict_object(
@@ -44,6 +44,14 @@ def check(config: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def execute(ctx: NodeContext) -> NodeResult:
+    value = ctx.config.get("value")
+    for case in ctx.config.get("cases", []):
+        if case.get("equals") == value:
+            return NodeResult(output=value, ports=(case["port"],))
+    return NodeResult(output=value, ports=(ctx.config.get("default_port", "default"),))
+
+
 NODE_TYPE = register(
     NodeType(
         type="switch",
@@ -61,5 +69,6 @@ NODE_TYPE = register(
         dynamic_outputs=dynamic_outputs,
         inline=True,
         check=check,
+        execute=execute,
     )
 )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from executions.engine.nodes._schema import config_schema, prop
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeResult, NodeType
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    return NodeResult(output=ctx.config.get("value"))
+
 
 NODE_TYPE = register(
     NodeType(
@@ -23,5 +28,6 @@ NODE_TYPE = register(
             required=("value",),
         ),
         inline=True,
+        execute=execute,
     )
 )

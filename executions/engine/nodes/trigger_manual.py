@@ -5,13 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from executions.engine.nodes._schema import Problem, config_schema, json_schema_problems, prop
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeError, NodeResult, NodeType
 
 
 def check(config: Mapping[str, Any]) -> list[Problem]:
     return json_schema_problems(config.get("input_schema"), "input_schema")
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """Checks the input against ``input_schema`` (the API checked it too) and passes it on."""
+    data = ctx.expression_context.get("input")
+    schema = ctx.config.get("input_schema")
+    if schema:
+        error = next(iter(Draft202012Validator(schema).iter_errors(data)), None)
+        if error is not None:
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+            raise NodeError(f"input{where}: {error.message}", retryable=False)
+    return NodeResult(output=data)
 
 
 NODE_TYPE = register(
@@ -34,5 +48,6 @@ NODE_TYPE = register(
         is_trigger=True,
         inline=True,
         check=check,
+        execute=execute,
     )
 )

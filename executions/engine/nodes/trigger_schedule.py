@@ -10,7 +10,7 @@ from croniter import croniter
 
 from executions.engine.nodes._schema import TEXT, Problem, config_schema, prop, results
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeResult, NodeType
 
 
 def check(config: Mapping[str, Any]) -> list[Problem]:
@@ -24,6 +24,11 @@ def check(config: Mapping[str, Any]) -> list[Problem]:
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(("timezone", f"'{timezone}' is not an IANA time zone (e.g. Europe/Paris)"))
     return problems
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """The trigger's output is the run's input."""
+    return NodeResult(output=ctx.expression_context.get("input"))
 
 
 NODE_TYPE = register(
@@ -52,5 +57,6 @@ NODE_TYPE = register(
         inline=True,
         output_schema=results(scheduled_for={"type": "string", "format": "date-time"}),
         check=check,
+        execute=execute,
     )
 )

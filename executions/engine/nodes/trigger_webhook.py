@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from executions.engine.nodes._schema import CREDENTIAL_REF, config_schema, integer, prop, results
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeResult, NodeType
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """The trigger's output is the run's input."""
+    return NodeResult(output=ctx.expression_context.get("input"))
+
 
 NODE_TYPE = register(
     NodeType(
@@ -44,5 +50,6 @@ NODE_TYPE = register(
         is_trigger=True,
         inline=True,
         output_schema=results(body={}, query={"type": "object"}, headers={"type": "object"}),
+        execute=execute,
     )
 )

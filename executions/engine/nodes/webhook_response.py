@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from executions.engine.nodes._schema import STRING_MAP, config_schema, dynamic, integer, prop
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeResult, NodeType
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """The response for a caller waiting on a ``respond: when_done`` webhook; the trigger side reads it."""
+    return NodeResult(
+        output={
+            "status": ctx.config.get("status", 200),
+            "headers": ctx.config.get("headers", {}),
+            "body": ctx.config.get("body"),
+        }
+    )
+
 
 NODE_TYPE = register(
     NodeType(
@@ -20,5 +32,6 @@ NODE_TYPE = register(
             }
         ),
         inline=True,
+        execute=execute,
     )
 )

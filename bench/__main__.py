@@ -1,0 +1,22 @@
+"""``python -m bench [engine] [--quick]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+BENCHMARKS = ("engine",)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Flowbuilder benchmarks")
+    parser.add_argument("benchmark", nargs="?", default="engine", choices=BENCHMARKS)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and runs: a fast sanity run")
+    args = parser.parse_args(argv)
+    from bench import engine
+
+    return engine.main(quick=args.quick)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

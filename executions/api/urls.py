@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from executions.api import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("executions", views.ExecutionViewSet, basename="execution")
+
+workflow_runs = views.WorkflowExecutionListView.as_view()
+
+urlpatterns = [
+    path("workflows/<uuid:workflow_id>/execute", views.WorkflowExecuteView.as_view(), name="workflow-execute"),
+    path("workflows/<uuid:workflow_id>/executions", workflow_runs, name="workflow-executions"),
+    path("workflows/<uuid:workflow_id>/runs", workflow_runs, name="workflow-runs"),
+    path("test/execute/<uuid:workflow_id>", views.TestExecuteView.as_view(), name="test-execute"),
+    *router.urls,
+]

@@ -1,0 +1,127 @@
+"""The recovery sweep: nothing accepted is ever lost, nothing waits on a broker's timeout.
+
+Run every ``FLOWBUILDER_SWEEP_INTERVAL_SECONDS`` by beat (and by
+``manage.py recover_executions``). Each claim below is a conditional UPDATE,
+so two sweeps racing do each thing once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from executions.engine import runner
+from executions.engine.dispatch import dispatcher
+from executions.models import Execution, StepRun
+from workflows.models import Workflow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepReport:
+    starts_requeued: int = 0
+    held_started: int = 0
+    steps_requeued: int = 0
+    lost_steps_rerun: int = 0
+    retries_dispatched: int = 0
+    woken: int = 0
+    timed_out: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _claim_redispatch(queryset: Any, field: str, now: datetime, before: datetime) -> bool:
+    """Move ``field`` to now if it is still older than ``before``: only one sweeper wins."""
+    return bool(queryset.filter(**{f"{field}__lt": before}).update(**{field: now}))
+
+
+def sweep(now: datetime | None = None) -> SweepReport:
+    now = now or timezone.now()
+    report = SweepReport()
+    stale = now - timedelta(seconds=settings.FLOWBUILDER_REQUEUE_AFTER_SECONDS)
+    active = [Execution.Status.RUNNING, Execution.Status.WAITING]
+
+    # Runs queued (rows committed) whose start message never ran.
+    for execution_id in Execution.objects.filter(status=Execution.Status.QUEUED, dispatched_at__lt=stale).values_list(
+        "pk", flat=True
+    )[:1000]:
+        if _claim_redispatch(
+            Execution.objects.filter(pk=execution_id, status=Execution.Status.QUEUED), "dispatched_at", now, stale
+        ):
+            dispatcher().start_execution(execution_id)
+            report.starts_requeued += 1
+
+    # Runs held by a concurrency limit, where a slot is free.
+    held = Execution.objects.filter(status=Execution.Status.QUEUED, dispatched_at__isnull=True)
+    for workflow_id in held.values_list("workflow_id", flat=True).distinct()[:1000]:
+        report.held_started += start_held_runs(workflow_id)
+
+    # Steps queued but never claimed (the message was lost, or the worker died before taking it).
+    pending = StepRun.objects.filter(status=StepRun.Status.PENDING, queued_at__lt=stale, execution__status__in=active)
+    for step_id in pending.values_list("pk", flat=True)[:5000]:
+        if _claim_redispatch(
+            StepRun.objects.filter(pk=step_id, status=StepRun.Status.PENDING), "queued_at", now, stale
+        ):
+            dispatcher().run_step(step_id)
+            report.steps_requeued += 1
+
+    # Steps whose worker stopped renewing the lease.
+    lost = StepRun.objects.filter(status=StepRun.Status.RUNNING, lease_expires_at__lt=now)
+    for step_id in lost.values_list("pk", flat=True)[:5000]:
+        report.lost_steps_rerun += runner.recover_lost_step(step_id)
+
+    # Retries that are due and were not (or could not be) sent with a countdown.
+    due = StepRun.objects.filter(
+        status=StepRun.Status.RETRYING, next_attempt_at__lt=now - timedelta(seconds=5), execution__status__in=active
+    )
+    for step_id in due.values_list("pk", flat=True)[:5000]:
+        dispatcher().run_step(step_id)
+        report.retries_dispatched += 1
+
+    # Delays that are over, approvals that expired.
+    waiting = StepRun.objects.filter(status=StepRun.Status.WAITING, wake_at__lte=now, execution__status__in=active)
+    for step_id in waiting.values_list("pk", flat=True)[:5000]:
+        report.woken += runner.wake_due_step(step_id)
+
+    # Runs past their deadline.
+    overdue = Execution.objects.filter(status__in=Execution.ACTIVE, deadline__lt=now)
+    for execution_id in overdue.values_list("pk", flat=True)[:1000]:
+        report.timed_out += runner.cancel_execution(
+            execution_id, reason="The run exceeded its timeout", status=Execution.Status.TIMED_OUT
+        )
+
+    if any(report.as_dict().values()):
+        logger.info("Recovery sweep: %s", report.as_dict())
+    return report
+
+
+def start_held_runs(workflow_id: Any) -> int:
+    """Start the oldest runs held by ``max_concurrency`` while slots are free; answers how many."""
+    with transaction.atomic():
+        workflow = Workflow.objects.select_for_update().filter(pk=workflow_id).first()
+        if workflow is None:
+            return 0
+        runs = Execution.objects.filter(workflow=workflow, parent__isnull=True)
+        running = runs.filter(
+            Q(status__in=[Execution.Status.RUNNING, Execution.Status.WAITING])
+            | Q(status=Execution.Status.QUEUED, dispatched_at__isnull=False)
+        ).count()
+        held = list(runs.filter(status=Execution.Status.QUEUED, dispatched_at__isnull=True).order_by("created_at"))
+        if not held:
+            return 0
+        limit = (held[0].workflow_version.definition.get("settings") or {}).get("max_concurrency") or len(held)
+        to_start = held[: max(0, limit - running)]
+        now = timezone.now()
+        for execution in to_start:
+            Execution.objects.filter(pk=execution.pk).update(dispatched_at=now)
+            transaction.on_commit(lambda execution_id=execution.pk: dispatcher().start_execution(execution_id))
+        return len(to_start)

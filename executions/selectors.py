@@ -1,0 +1,116 @@
+"""Execution reads: visibility, lists without N+1, a run's steps in definition order, waiting for a run.
+
+Visibility follows workflows: a run is visible to whoever may see its workflow
+(the owner, or a user it is shared with); every other run is a 404.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from accounts.models import User
+from executions.models import Execution, ExecutionLog, StepRun
+from flowbuilder.api.errors import NotFound
+from workflows.models import Workflow, WorkflowShare
+from workflows.selectors import workflows_visible_to
+
+# Large JSON the list never shows: the run's input and output, the definitions.
+_LIST_DEFERRED = (
+    "input_data",
+    "output_data",
+    "workflow__definition",
+    "workflow_version__definition",
+)
+
+WAIT_FIRST_INTERVAL = 0.02
+WAIT_MAX_INTERVAL = 0.2
+
+
+def parse_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def executions_visible_to(user: User) -> QuerySet[Execution]:
+    """Runs of the workflows ``user`` may see, each annotated with the user's ``share_role`` (or None)."""
+    role = WorkflowShare.objects.filter(workflow=OuterRef("workflow_id"), user=user).values("role")[:1]
+    return Execution.objects.filter(workflow__in=workflows_visible_to(user).values("pk")).annotate(
+        share_role=Subquery(role)
+    )
+
+
+def workflow_visible(user: User, workflow_id: Any) -> Workflow:
+    """A workflow ``user`` may see, annotated with their ``share_role``; raises NotFound otherwise (bad ids too)."""
+    pk = parse_uuid(workflow_id)
+    role = WorkflowShare.objects.filter(workflow=OuterRef("pk"), user=user).values("role")[:1]
+    workflow = (
+        workflows_visible_to(user).select_related("owner").annotate(share_role=Subquery(role)).filter(pk=pk).first()
+        if pk
+        else None
+    )
+    if workflow is None:
+        raise NotFound("Workflow not found")
+    return workflow
+
+
+def execution_list(user: User, *, workflow: Workflow | None = None) -> QuerySet[Execution]:
+    """Visible runs (of one workflow if given) with what a list item shows, in one query a page."""
+    queryset = executions_visible_to(user).select_related("workflow", "workflow_version").defer(*_LIST_DEFERRED)
+    if workflow is not None:
+        queryset = queryset.filter(workflow=workflow)
+    return queryset.order_by("-created_at")
+
+
+def execution_get(user: User, execution_id: Any) -> Execution:
+    """A visible run with its workflow, version and trigger user; raises NotFound otherwise (bad ids too)."""
+    pk = parse_uuid(execution_id)
+    execution = (
+        executions_visible_to(user).select_related("workflow", "workflow_version", "triggered_by").filter(pk=pk).first()
+        if pk
+        else None
+    )
+    if execution is None:
+        raise NotFound("Execution not found")
+    return execution
+
+
+def execution_detail(execution_id: Any) -> Execution:
+    """A run with what its detail shows, for a caller that already checked access (after a write)."""
+    return Execution.objects.select_related("workflow", "workflow_version", "triggered_by").get(pk=execution_id)
+
+
+def execution_steps(execution: Execution) -> list[StepRun]:
+    """The run's steps ordered as the nodes of the version it ran (unknown ids last, by creation)."""
+    nodes = (execution.workflow_version.definition or {}).get("nodes") or []
+    position = {node.get("id"): index for index, node in enumerate(nodes)}
+    steps = list(StepRun.objects.filter(execution=execution).order_by("id"))
+    return sorted(steps, key=lambda step: position.get(step.node_id, len(position)))
+
+
+def execution_logs(execution: Execution) -> QuerySet[ExecutionLog]:
+    return ExecutionLog.objects.filter(execution=execution).order_by("id")
+
+
+def execution_wait(execution_id: Any, timeout: float) -> Execution:
+    """Poll until the run has finished or ``timeout`` seconds have passed; answers its latest state.
+
+    Polls every 20 ms at first, backing off to 200 ms, so short runs answer
+    fast without hammering the database on long ones. Raises
+    Execution.DoesNotExist if the run vanished.
+    """
+    deadline = time.monotonic() + max(0.0, timeout)
+    interval = WAIT_FIRST_INTERVAL
+    status_of = Execution.objects.filter(pk=execution_id).values_list("status", flat=True)
+    while True:
+        status = status_of.get()  # only the status: the input may be a megabyte
+        remaining = deadline - time.monotonic()
+        if status in Execution.FINISHED or remaining <= 0:
+            return Execution.objects.get(pk=execution_id)
+        time.sleep(min(interval, remaining))
+        interval = min(interval * 1.5, WAIT_MAX_INTERVAL)

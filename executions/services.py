@@ -1,0 +1,249 @@
+"""Execution writes: start (with idempotency and concurrency limits), cancel, retry, rerun, approvals.
+
+The execution row and all its step rows are written before anything is
+queued, and the start is queued only after that transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from jsonschema import Draft202012Validator
+
+from accounts.models import User
+from executions.engine import registry, runner
+from executions.engine.dispatch import dispatcher
+from executions.engine.types import ChildRun, NodeError
+from executions.engine.validation import json_path
+from executions.models import Execution, ExecutionLog, StepRun
+from flowbuilder.api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
+from workflows.models import Workflow, WorkflowVersion
+from workflows.permissions import workflow_relation_permissions
+
+
+def _input_problems(definition: dict[str, Any], input_data: Any) -> list[dict[str, Any]]:
+    """Where ``input_data`` breaks the size limit or the manual trigger's ``input_schema``."""
+    try:
+        size = len(json.dumps(input_data, separators=(",", ":")))
+    except (TypeError, ValueError):
+        raise ValidationFailed("input_data must be JSON", field="input_data") from None
+    limit = settings.FLOWBUILDER_MAX_INPUT_BYTES
+    if size > limit:
+        raise PayloadTooLarge(f"input_data is {size:,} bytes; the limit is {limit:,}")
+    trigger = next((n for n in definition["nodes"] if (t := registry.get(n["type"])) and t.is_trigger), None)
+    schema = (
+        (trigger or {}).get("config", {}).get("input_schema")
+        if trigger and trigger["type"] == "trigger.manual"
+        else None
+    )
+    if not schema:
+        return []
+    return [
+        {"field": json_path("input_data", error.absolute_path), "message": error.message}
+        for error in Draft202012Validator(schema).iter_errors(input_data)
+    ]
+
+
+def _steps_for(execution: Execution, definition: dict[str, Any]) -> list[StepRun]:
+    return [StepRun(execution=execution, node_id=node["id"], node_type=node["type"]) for node in definition["nodes"]]
+
+
+def _queue_start(execution: Execution) -> None:
+    execution_id = execution.pk
+    transaction.on_commit(lambda: dispatcher().start_execution(execution_id))
+
+
+@transaction.atomic
+def execution_start(
+    *,
+    workflow: Workflow,
+    input_data: Any,
+    actor: User | None = None,
+    trigger: str = Execution.Trigger.MANUAL,
+    mode: str = Execution.Mode.LIVE,
+    idempotency_key: str | None = None,
+    webhook_url: str = "",
+    scheduled_for: datetime | None = None,
+    version: WorkflowVersion | None = None,
+    retry_of: Execution | None = None,
+) -> tuple[Execution, bool]:
+    """Create a run of ``workflow`` and queue it; answers (execution, created).
+
+    With an ``idempotency_key`` already used on this workflow, answers the
+    earlier run and creates nothing. Past ``settings.max_concurrency`` active
+    runs, the ``reject`` policy raises RateLimited and ``queue`` holds the run
+    until one ends. Raises ValidationFailed for input that breaks the manual
+    trigger's ``input_schema`` and PayloadTooLarge over the input limit.
+    """
+    if idempotency_key:
+        existing = Execution.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replayed(existing, input_data), False
+    version = version or WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
+    problems = _input_problems(version.definition, input_data)
+    if problems:
+        raise ValidationFailed("input_data does not match the trigger's input schema", details=problems)
+
+    settings_ = version.definition.get("settings") or {}
+    limit = settings_.get("max_concurrency")
+    held = False
+    if limit:
+        Workflow.objects.select_for_update().filter(pk=workflow.pk).exists()  # serialises the count below
+        active = Execution.objects.filter(workflow=workflow, parent__isnull=True, status__in=Execution.ACTIVE).count()
+        if active >= limit:
+            if settings_.get("concurrency_policy", "queue") == "reject":
+                raise RateLimited(
+                    f"The workflow already has {active} active runs (max_concurrency {limit})",
+                    headers={"Retry-After": "5"},
+                )
+            held = True
+    now = timezone.now()
+    timeout = settings_.get("timeout_seconds")
+    execution = Execution(
+        workflow=workflow,
+        workflow_version=version,
+        owner_id=workflow.owner_id,
+        triggered_by=actor,
+        trigger=trigger,
+        mode=mode,
+        input_data=input_data,
+        idempotency_key=idempotency_key or None,
+        webhook_url=webhook_url,
+        scheduled_for=scheduled_for,
+        retry_of=retry_of,
+        deadline=now + timedelta(seconds=timeout) if timeout else None,
+        dispatched_at=None if held else now,
+    )
+    if idempotency_key:
+        try:
+            with transaction.atomic():
+                execution.save()
+        except IntegrityError:  # a concurrent request with the same key won
+            existing = Execution.objects.get(workflow=workflow, idempotency_key=idempotency_key)
+            return _replayed(existing, input_data), False
+    else:
+        execution.save()
+    StepRun.objects.bulk_create(_steps_for(execution, version.definition))
+    if held:
+        ExecutionLog.objects.create(execution=execution, message=f"Held: the workflow already has {limit} active runs")
+    else:
+        _queue_start(execution)
+    return execution, True
+
+
+def _replayed(existing: Execution, input_data: Any) -> Execution:
+    """The run an Idempotency-Key already made, provided the request is the same one."""
+    if existing.input_data != input_data:
+        raise Conflict("This Idempotency-Key was already used with different input_data", field="Idempotency-Key")
+    return existing
+
+
+def child_execution_create(*, parent: Execution, parent_step: StepRun | None, child: ChildRun) -> Execution:
+    """A sub-workflow or for_each run; raises NodeError when the parent's owner may not run that workflow."""
+    workflow = Workflow.objects.filter(pk=_uuid_or_none(child.workflow_id)).select_related("owner").first()
+    if workflow is None or "workflow:execute" not in workflow_relation_permissions(parent.owner, workflow):
+        raise NodeError(f"Workflow '{child.workflow_id}' not found", retryable=False)
+    version = WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
+    problems = _input_problems(version.definition, child.input)
+    if problems:
+        raise NodeError(f"The child's input does not match its trigger: {problems[0]['message']}", retryable=False)
+    settings_ = version.definition.get("settings") or {}
+    timeout = settings_.get("timeout_seconds")
+    now = timezone.now()
+    execution = Execution.objects.create(
+        workflow=workflow,
+        workflow_version=version,
+        owner_id=workflow.owner_id,
+        triggered_by_id=parent.triggered_by_id,
+        trigger=Execution.Trigger.FOR_EACH if child.index is not None else Execution.Trigger.SUB_WORKFLOW,
+        mode=parent.mode,
+        input_data=child.input,
+        parent=parent,
+        parent_step=parent_step,
+        child_index=child.index,
+        deadline=now + timedelta(seconds=timeout) if timeout else None,
+        dispatched_at=now,
+    )
+    StepRun.objects.bulk_create(_steps_for(execution, version.definition))
+    return execution
+
+
+def _uuid_or_none(value: Any) -> Any:
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def execution_cancel(*, execution: Execution, reason: str = "Cancelled by a user") -> Execution:
+    if not runner.cancel_execution(execution.pk, reason=reason):
+        execution.refresh_from_db(fields=["status"])
+        raise Conflict(f"The run already ended ({execution.status})")
+    execution.refresh_from_db()
+    return execution
+
+
+@transaction.atomic
+def execution_retry(*, execution: Execution, actor: User | None) -> Execution:
+    """A new run from the failed steps of ``execution``: what succeeded is reused, not run again."""
+    if execution.status not in (Execution.Status.FAILED, Execution.Status.CANCELLED, Execution.Status.TIMED_OUT):
+        raise Conflict(f"Only failed, cancelled or timed-out runs can be retried; this one is {execution.status}")
+    retry, _ = execution_start(
+        workflow=execution.workflow,
+        input_data=execution.input_data,
+        actor=actor,
+        trigger=Execution.Trigger.RETRY,
+        mode=execution.mode,
+        version=execution.workflow_version,
+        retry_of=execution,
+    )
+    kept = {s.node_id: s for s in StepRun.objects.filter(execution=execution, status=StepRun.Status.SUCCEEDED)}
+    fresh = list(StepRun.objects.filter(execution=retry, node_id__in=kept))
+    for step in fresh:
+        old = kept[step.node_id]
+        step.status, step.output, step.ports, step.attempt = old.status, old.output, old.ports, old.attempt
+        step.started_at, step.completed_at = old.started_at, old.completed_at
+    StepRun.objects.bulk_update(fresh, ["status", "output", "ports", "attempt", "started_at", "completed_at"])
+    ExecutionLog.objects.create(
+        execution=retry, level="info", message=f"Retry of run {execution.pk}: reusing {len(fresh)} succeeded step(s)"
+    )
+    return retry
+
+
+def execution_rerun(*, execution: Execution, actor: User | None) -> Execution:
+    """A fresh run of the workflow's current version with the same input."""
+    rerun, _ = execution_start(
+        workflow=execution.workflow,
+        input_data=execution.input_data,
+        actor=actor,
+        trigger=Execution.Trigger.RERUN,
+        mode=execution.mode,
+    )
+    return rerun
+
+
+def approval_decide(*, execution: Execution, node_id: str, actor: User, approved: bool, comment: str = "") -> Execution:
+    """Approve or reject a waiting approval step; only its approvers (default: the owner) may."""
+    step = StepRun.objects.filter(execution=execution, node_id=node_id).first()
+    if step is None or step.node_type != "approval":
+        raise NotFound(f"The run has no approval step '{node_id}'")
+    if step.status != StepRun.Status.WAITING:
+        raise Conflict(f"The approval step is not waiting for a decision ({step.status})")
+    approvers = [str(a).lower() for a in (step.state or {}).get("approvers") or []]
+    allowed = {str(actor.pk).lower(), actor.email.lower()}
+    if approvers and not allowed & set(approvers):
+        raise Forbidden("You are not one of this step's approvers")
+    if not approvers and actor.pk != execution.owner_id:
+        raise Forbidden("Only the workflow's owner may decide this approval")
+    decision = {"approved": approved, "by": actor.email, "comment": comment}
+    if not runner.resume_step(step.pk, {"decision": decision}):
+        raise Conflict("The approval step is not waiting for a decision any more")
+    execution.refresh_from_db()
+    return execution

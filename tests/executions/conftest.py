@@ -1,0 +1,150 @@
+"""Engine fixtures: a real Celery worker (threads) on the Redis broker, and waiting helpers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from executions.models import Execution
+from flowbuilder.celery import app
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A worker consuming both queues with 4 threads, for the whole session."""
+    app.control.purge()
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
+            app, pool="threads", concurrency=4, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+        ) as worker,
+    ):
+        yield worker
+        _close_other_connections()
+
+
+def _close_other_connections() -> None:
+    """Worker threads keep their database connections; end them so the test database can be dropped."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20, interval: float = 0.02) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+
+def wait_finished(execution_id, timeout: float = 20) -> Execution:
+    def done():
+        execution = Execution.objects.get(pk=execution_id)
+        return execution if execution.is_finished else None
+
+    return wait_for(done, timeout)
+
+
+def wait_status(execution_id, status: str, timeout: float = 20) -> Execution:
+    return wait_for(lambda: Execution.objects.filter(pk=execution_id, status=status).first(), timeout)
+
+
+class InlineDispatcher:
+    """Runs queued work at once, in this thread, as the on-commit callbacks fire.
+
+    Countdowns (retry backoff, delays) are recorded, not slept: tests move time.
+    """
+
+    def __init__(self) -> None:
+        self.deferred: list[tuple[str, int, float]] = []
+        self.started: list = []
+
+    def start_execution(self, execution_id) -> None:
+        from executions.engine import runner
+
+        self.started.append(execution_id)
+        runner.start_execution(execution_id)
+
+    def run_step(self, step_id: int, *, countdown: float | None = None) -> None:
+        from executions.engine import runner
+
+        if countdown:
+            self.deferred.append(("run_step", step_id, countdown))
+        else:
+            runner.execute_step(step_id)
+
+    def wake_step(self, step_id: int, *, countdown: float | None = None) -> None:
+        self.deferred.append(("wake_step", step_id, countdown or 0))
+
+    def child_finished(self, child_execution_id) -> None:
+        from executions.tasks import child_finished
+
+        child_finished.run(str(child_execution_id))
+
+    def execution_finished(self, execution_id) -> None:
+        from executions.tasks import execution_finished
+
+        execution_finished.run(str(execution_id))
+
+
+class DroppingDispatcher(InlineDispatcher):
+    """Loses every message, as a crash between commit and enqueue would."""
+
+    def start_execution(self, execution_id) -> None:
+        self.started.append(execution_id)
+
+    def run_step(self, step_id: int, *, countdown: float | None = None) -> None:
+        self.deferred.append(("run_step", step_id, countdown or 0))
+
+
+@pytest.fixture
+def inline_engine(django_capture_on_commit_callbacks):
+    """The engine with an in-thread dispatcher; ``engine.run(...)`` starts a run and drives it to rest."""
+    from executions.engine import dispatch
+    from executions.tasks import CeleryDispatcher
+
+    dispatcher = InlineDispatcher()
+    dispatch.install(dispatcher)
+
+    class Engine:
+        def __init__(self) -> None:
+            self.dispatcher = dispatcher
+
+        def drive(self, action):
+            with django_capture_on_commit_callbacks(execute=True):
+                result = action()
+            return result
+
+        def run(self, workflow, input_data=None, **kwargs) -> Execution:
+            from executions.services import execution_start
+
+            execution, _ = self.drive(lambda: execution_start(workflow=workflow, input_data=input_data or {}, **kwargs))
+            execution.refresh_from_db()
+            return execution
+
+        def run_deferred(self) -> None:
+            """Send what was waiting on a countdown now, as if the time had come."""
+            from executions.engine import runner
+            from executions.models import StepRun
+
+            while dispatcher.deferred:
+                kind, step_id, _ = dispatcher.deferred.pop(0)
+                if kind == "run_step":
+                    StepRun.objects.filter(pk=step_id).update(next_attempt_at=None)
+                    self.drive(lambda step_id=step_id: runner.execute_step(step_id))
+                else:
+                    self.drive(lambda step_id=step_id: runner.wake_due_step(step_id))
+
+    yield Engine()
+    dispatch.install(CeleryDispatcher())

@@ -1,0 +1,259 @@
+"""The engine on real Celery workers over Redis and PostgreSQL.
+
+A worker thread (session fixture) for most tests; worker subprocesses for the
+one that kills a worker with SIGKILL in the middle of a step.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from executions.engine import recovery
+from executions.models import Execution, ExecutionLog, StepRun
+from executions.services import approval_decide, execution_cancel, execution_start
+from executions.tasks import run_step
+from tests.executions.conftest import wait_finished, wait_for, wait_status
+from tests.workflows.helpers import edge, linear, node
+from workflows.services import workflow_create
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def start(workflow, input_data=None, **kwargs) -> Execution:
+    with transaction.atomic():
+        execution, _ = execution_start(workflow=workflow, input_data=input_data or {}, **kwargs)
+    return execution
+
+
+@pytest.fixture
+def make_workflow(user):
+    def make(definition, name="wf"):
+        return workflow_create(owner=user, name=name, definition=definition)
+
+    return make
+
+
+def test_run_end_to_end(celery_worker, make_workflow):
+    definition = linear(
+        node("start", "trigger.manual"),
+        node("fetch", "test.flaky", value="{{ input.n }}"),
+        node("out", "output", value={"got": "{{ steps.fetch.output.value * 2 }}"}),
+    )
+    execution = wait_finished(start(make_workflow(definition), {"n": 21}).pk)
+    assert (execution.status, execution.output_data, execution.progress) == ("succeeded", {"got": 42}, 100)
+    assert list(execution.steps.values_list("status", flat=True)) == ["succeeded"] * 3
+
+
+def test_parallel_branches_really_overlap(celery_worker, make_workflow):
+    definition = {
+        "nodes": [
+            node("start", "trigger.manual"),
+            node("a", "test.slow", seconds=1),
+            node("b", "test.slow", seconds=1),
+            node("m", "merge"),
+        ],
+        "edges": [edge("start", "a"), edge("start", "b"), edge("a", "m"), edge("b", "m")],
+    }
+    execution = wait_finished(start(make_workflow(definition)).pk)
+    a, b = (execution.steps.get(node_id=n).output for n in "ab")
+    assert a["started"] < b["ended"], (a, b)
+    assert b["started"] < a["ended"], (a, b)
+    assert execution.duration < 1.9  # two one-second steps side by side, not one after the other
+
+
+def test_retry_with_backoff(celery_worker, make_workflow):
+    definition = linear(node("start", "trigger.manual"), node("f", "test.flaky", fail_times=2))
+    definition["nodes"][1]["retry"] = {"max_attempts": 3, "backoff_seconds": 0.2}
+    execution = wait_finished(start(make_workflow(definition)).pk)
+    step = execution.steps.get(node_id="f")
+    assert (execution.status, step.attempt) == ("succeeded", 3)
+    assert ExecutionLog.objects.filter(execution=execution, level="warning").count() == 2
+
+
+def test_cancel_during_a_delay(celery_worker, make_workflow):
+    definition = linear(
+        node("start", "trigger.manual"), node("wait", "delay", seconds=600), node("after", "transform", value=1)
+    )
+    execution = wait_status(start(make_workflow(definition)).pk, "waiting")
+    execution_cancel(execution=execution)
+    execution.refresh_from_db()
+    assert execution.status == "cancelled"
+    assert dict(execution.steps.values_list("node_id", "status")) == {
+        "start": "succeeded",
+        "wait": "cancelled",
+        "after": "cancelled",
+    }
+
+
+def test_approval(celery_worker, make_workflow, user):
+    definition = {
+        "nodes": [
+            node("start", "trigger.manual"),
+            node("ask", "approval", message="ok?"),
+            node("yes", "transform", value="go"),
+        ],
+        "edges": [edge("start", "ask"), edge("ask", "yes", "approved")],
+    }
+    execution = wait_status(start(make_workflow(definition)).pk, "waiting")
+    with transaction.atomic():
+        approval_decide(execution=execution, node_id="ask", actor=user, approved=True)
+    assert wait_finished(execution.pk).output_data == {"yes": "go"}
+
+
+def test_for_each_and_sub_workflow(celery_worker, make_workflow):
+    child = make_workflow(
+        linear(node("start", "trigger.manual"), node("slow", "test.slow", seconds=0.05, value="{{ input.x * 10 }}")),
+        name="child",
+    )
+    parent = make_workflow(
+        {
+            "nodes": [
+                node("start", "trigger.manual"),
+                node(
+                    "loop",
+                    "for_each",
+                    items="{{ input.xs }}",
+                    workflow_id=str(child.pk),
+                    input={"x": "{{ item }}"},
+                    parallelism=2,
+                ),
+                node("one", "sub_workflow", workflow_id=str(child.pk), input={"x": 7}),
+                node(
+                    "out",
+                    "output",
+                    value={
+                        "loop": "{{ steps.loop.output | map(attribute='slow') | map(attribute='value') | list }}",
+                        "one": "{{ steps.one.output.slow.value }}",
+                    },
+                ),
+            ],
+            "edges": [edge("start", "loop"), edge("loop", "one"), edge("one", "out")],
+        },
+        name="parent",
+    )
+    execution = wait_finished(start(parent, {"xs": [3, 1, 2, 5, 4]}).pk, timeout=30)
+    assert execution.output_data == {"loop": [30, 10, 20, 50, 40], "one": 70}
+    assert Execution.objects.filter(parent=execution).count() == 6
+
+
+def test_duplicate_delivery_runs_the_step_once(celery_worker, make_workflow, tmp_path):
+    definition = linear(
+        node("start", "trigger.manual"),
+        node("slow", "test.slow", seconds=0.3, marker_dir=str(tmp_path)),
+        node("after", "transform", value=1),
+    )
+    execution = start(make_workflow(definition))
+    step = wait_for(
+        lambda: StepRun.objects.filter(execution=execution, node_id="slow", queued_at__isnull=False).first()
+    )
+    for _ in range(3):  # the broker redelivers the same message, several times, at once
+        run_step.apply_async((step.pk,), queue=settings.FLOWBUILDER_STEPS_QUEUE)
+    execution = wait_finished(execution.pk)
+    time.sleep(0.5)  # let the duplicates arrive and be turned away
+    assert execution.status == "succeeded"
+    assert len(list(tmp_path.glob("*.started"))) == 1
+    execution.refresh_from_db()
+    assert execution.steps.get(node_id="slow").attempt == 1
+
+
+def _worker(queue: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "celery", "-A", "flowbuilder", "worker", "--pool", "prefork", "--concurrency", "1",
+        "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
+        "-n", f"killtest-{uuid.uuid4().hex[:6]}@%h",
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def test_worker_killed_mid_step_and_the_run_still_finishes_once(make_workflow, tmp_path, settings):
+    queue = f"steps-killtest-{uuid.uuid4().hex[:8]}"
+    settings.FLOWBUILDER_STEPS_QUEUE = queue
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "FLOWBUILDER_STEP_LEASE_SECONDS": "2",
+        "FLOWBUILDER_STEPS_QUEUE": queue,
+        "FLOWBUILDER_EXTRA_NODE_MODULES": "tests.executions.nodes",
+        "PYTHONPATH": str(ROOT),
+    }
+    settings.FLOWBUILDER_STEP_LEASE_SECONDS = 2
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    definition = linear(
+        node("start", "trigger.manual"),
+        node("slow", "test.slow", first_attempt_seconds=60, seconds=0.2, marker_dir=str(markers)),
+        node("after", "test.flaky", value="after"),
+    )
+    workflow = make_workflow(definition)
+    log = tmp_path / "workers.log"
+    first = _worker(queue, env, log)
+    second = None
+    try:
+        execution = start(workflow)
+        wait_for(lambda: list(markers.glob("slow.1.*.started")), timeout=60)
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool process, mid-step
+        first.wait(10)
+        second = _worker(queue, env, log)
+        # The lease runs out two seconds later; the sweep (beat runs it every 15 s) puts the step back.
+        report = wait_for(lambda: recovery.sweep().lost_steps_rerun, timeout=30, interval=0.5)
+        assert report == 1
+        execution = wait_finished(execution.pk, timeout=60)
+    finally:
+        for worker in (first, second):
+            if worker and worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(20)
+    assert execution.status == "succeeded", log.read_text()[-3000:]
+    slow = execution.steps.get(node_id="slow")
+    assert slow.attempt == 2
+    assert sorted(p.name.split(".")[1] + p.suffix for p in markers.iterdir()) == ["1.started", "2.done", "2.started"]
+    assert execution.steps.get(node_id="after").attempt == 1  # what follows ran exactly once
+    assert ExecutionLog.objects.filter(execution=execution, message__contains="was lost").count() == 1
+
+
+def test_events_reach_the_channel_layer_in_order(celery_worker, make_workflow):
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from executions.broadcast import workflow_group
+
+    layer = get_channel_layer()
+    workflow = make_workflow(
+        linear(node("start", "trigger.manual"), node("f", "test.flaky", value=1), node("t", "transform", value=2))
+    )
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(workflow_group(workflow.pk), channel)
+    execution = start(workflow)
+    messages = []
+
+    async def receive():
+        return await asyncio.wait_for(layer.receive(channel), 10)
+
+    while not messages or messages[-1]["type"] not in ("execution_completed", "execution_failed"):
+        batch = async_to_sync(receive)()
+        assert batch["type"] == "execution.events"
+        messages.extend(batch["messages"])
+    assert {m["execution_id"] for m in messages} == {str(execution.pk)}
+    seqs = [m["seq"] for m in messages]
+    assert seqs == sorted(set(seqs))
+    steps = [(m["data"]["node_id"], m["data"]["status"]) for m in messages if m["type"] == "step_update"]
+    assert steps[-2:] == [("f", "succeeded"), ("t", "succeeded")]
+    assert messages[-1]["progress"] == 100
+    assert messages[-1]["status"] == "succeeded"

@@ -1,0 +1,65 @@
+"""Node types that exist only in tests: a step that fails on demand, one that takes its time.
+
+Loaded by the registry through FLOWBUILDER_EXTRA_NODE_MODULES (tests/conftest.py
+sets it), so subprocess workers know them too.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from executions.engine.nodes._schema import config_schema, prop
+from executions.engine.registry import register
+from executions.engine.types import NodeCategory, NodeContext, NodeError, NodeResult, NodeType
+
+
+def _flaky(ctx: NodeContext) -> NodeResult:
+    """Fails its first ``fail_times`` attempts (or while ``fail_unless_exists`` is missing), then outputs the attempt."""
+    retryable = bool(ctx.config.get("retryable", True))
+    if ctx.attempt <= int(ctx.config.get("fail_times", 0)):
+        raise NodeError(f"flaky failure on attempt {ctx.attempt}", retryable=retryable)
+    guard = ctx.config.get("fail_unless_exists")
+    if guard and not Path(guard).exists():
+        raise NodeError(f"{guard} does not exist", retryable=retryable)
+    return NodeResult(output={"attempt": ctx.attempt, "value": ctx.config.get("value")})
+
+
+def _slow(ctx: NodeContext) -> NodeResult:
+    """Sleeps, recording start and end; with ``marker_dir`` it also leaves a file per run (for counting)."""
+    started = time.time()
+    marker_dir = ctx.config.get("marker_dir")
+    if marker_dir:
+        Path(marker_dir, f"{ctx.node_id}.{ctx.attempt}.{os.getpid()}.started").touch()
+    seconds = ctx.config.get("first_attempt_seconds") if ctx.attempt == 1 else None
+    time.sleep(float(seconds if seconds is not None else ctx.config.get("seconds", 0.5)))
+    if marker_dir:
+        Path(marker_dir, f"{ctx.node_id}.{ctx.attempt}.{os.getpid()}.done").touch()
+    return NodeResult(output={"started": started, "ended": time.time(), "value": ctx.config.get("value")})
+
+
+_ANY = prop("Any", "Anything")
+
+FLAKY = register(
+    NodeType(
+        type="test.flaky",
+        label="Flaky (tests)",
+        description="Fails its first attempts.",
+        category=NodeCategory.DATA,
+        config_schema=config_schema({"fail_times": _ANY, "retryable": _ANY, "value": _ANY, "fail_unless_exists": _ANY}),
+        execute=_flaky,
+    )
+)
+SLOW = register(
+    NodeType(
+        type="test.slow",
+        label="Slow (tests)",
+        description="Sleeps.",
+        category=NodeCategory.DATA,
+        config_schema=config_schema(
+            {"seconds": _ANY, "first_attempt_seconds": _ANY, "value": _ANY, "marker_dir": _ANY}
+        ),
+        execute=_slow,
+    )
+)
