@@ -6,11 +6,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from monitoring.views import metrics
+
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("workflows.api.urls")),
     path("", include("executions.api.urls")),
+    path("", include("audit.api.urls")),
+    path("", include("analytics.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +24,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("metrics", metrics, name="prometheus-metrics"),
     path("_allauth/", include("allauth.headless.urls")),
 ]
 
