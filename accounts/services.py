@@ -334,7 +334,9 @@ def api_key_authenticate(*, raw: str) -> ApiKey:
     return key
 
 
+@transaction.atomic
 def api_key_revoke(*, api_key: ApiKey) -> None:
+    """Revoke a key (idempotent); audited as ``api_key.revoked`` in the same transaction."""
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
