@@ -53,8 +53,8 @@ class TestApi:
         }
 
     def test_filters(self, staff, make_user):
-        AuditEvent.objects.all().delete()
         someone = make_user()
+        AuditEvent.objects.all().delete()
         with audit_scope(source="cli"):
             audit_record(action="workflow.updated", actor=someone, object_type="workflows.workflow", object_id="w1")
         audit_record(action="auth.login", actor=someone, obj=someone)
