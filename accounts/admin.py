@@ -7,10 +7,13 @@ from django.http import HttpRequest
 
 from accounts import services
 from accounts.models import ApiKey, User
+from console.admin_utils import CascadeSummaryMixin
+from executions.models import Execution
+from workflows.models import Workflow
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(CascadeSummaryMixin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role_list", "is_staff", "is_guest", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "is_guest", "groups"]
@@ -28,6 +31,13 @@ class UserAdmin(BaseUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
+
+    def delete_summary(self, objs: list[User]) -> dict[str, int]:
+        return {
+            "workflows": Workflow.objects.filter(owner__in=objs).count(),
+            "runs (with their steps and logs)": Execution.objects.filter(owner__in=objs).count(),
+            "API keys": ApiKey.objects.filter(user__in=objs).count(),
+        }
 
     @admin.display(description="Roles")
     def role_list(self, user: User) -> str:

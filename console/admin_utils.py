@@ -113,3 +113,24 @@ def seconds(value: Any) -> str:
         return f"{minutes} min {rest} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min"
+
+
+class CascadeSummaryMixin:
+    """For rows whose deletion cascades into many read-only rows (runs, their steps and logs).
+
+    The confirmation page shows counts instead of listing every cascaded
+    object (a workflow may have thousands of runs), and the cascade needs no
+    delete permission on the read-only admins of what belongs to the row.
+    Subclasses implement :meth:`delete_summary`.
+    """
+
+    def delete_summary(self, objs: list[Any]) -> dict[str, int]:
+        raise NotImplementedError
+
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        objs = list(objs)
+        counts = {str(self.model._meta.verbose_name_plural): len(objs)}  # type: ignore[attr-defined]
+        counts.update({label: n for label, n in self.delete_summary(objs).items() if n})
+        return [str(obj) for obj in objs], counts, set(), []

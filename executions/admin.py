@@ -58,11 +58,11 @@ class DurationFilter(admin.SimpleListFilter):
     title = "duration"
     parameter_name = "duration"
     BUCKETS = {
-        "lt1": ("under 1 s", Q(duration__lt=timedelta(seconds=1))),
-        "1to10": ("1-10 s", Q(duration__gte=timedelta(seconds=1), duration__lt=timedelta(seconds=10))),
-        "10to60": ("10-60 s", Q(duration__gte=timedelta(seconds=10), duration__lt=timedelta(minutes=1))),
-        "1to10m": ("1-10 min", Q(duration__gte=timedelta(minutes=1), duration__lt=timedelta(minutes=10))),
-        "gt10m": ("over 10 min", Q(duration__gte=timedelta(minutes=10))),
+        "lt1": ("under 1 s", Q(run_duration__lt=timedelta(seconds=1))),
+        "1to10": ("1-10 s", Q(run_duration__gte=timedelta(seconds=1), run_duration__lt=timedelta(seconds=10))),
+        "10to60": ("10-60 s", Q(run_duration__gte=timedelta(seconds=10), run_duration__lt=timedelta(minutes=1))),
+        "1to10m": ("1-10 min", Q(run_duration__gte=timedelta(minutes=1), run_duration__lt=timedelta(minutes=10))),
+        "gt10m": ("over 10 min", Q(run_duration__gte=timedelta(minutes=10))),
     }
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -195,7 +195,7 @@ class ExecutionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Execution]:
-        queryset = super().get_queryset(request).annotate(duration=RUN_DURATION)
+        queryset = super().get_queryset(request).annotate(run_duration=RUN_DURATION)
         match = request.resolver_match
         if match is not None and match.url_name and match.url_name.endswith("_changelist"):
             # The list shows none of the (up to 1 MB) JSON documents.
@@ -217,9 +217,10 @@ class ExecutionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def status_badge(self, execution: Execution) -> str:
         return status_badge(execution.status)
 
-    @admin.display(description="Duration", ordering="duration")
+    # Ascending with unknown durations first, so that descending ("slowest first") puts them last.
+    @admin.display(description="Duration", ordering=F("run_duration").asc(nulls_first=True))
     def duration_display(self, execution: Execution) -> str:
-        return seconds(getattr(execution, "duration", None))
+        return seconds(getattr(execution, "run_duration", None))
 
     @admin.display(description="Error")
     def error_pretty(self, execution: Execution) -> str:

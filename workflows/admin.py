@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,7 +22,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from console.admin_utils import InputFilter, ReadOnlyAdminMixin, ReadOnlyInline, pretty_json, seconds
+from console.admin_utils import (
+    CascadeSummaryMixin,
+    InputFilter,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    pretty_json,
+    seconds,
+)
 from executions.models import Execution
 from executions.selectors import parse_uuid
 from workflows import selectors, services
@@ -57,6 +65,12 @@ def version_diff(old: WorkflowVersion | None, new: WorkflowVersion) -> list[tupl
     return out
 
 
+def diff_url(version: WorkflowVersion) -> str:
+    """The diff of ``version`` against the one before it."""
+    url = reverse("admin:workflows_workflow_diff", args=[version.workflow_id])
+    return f"{url}?{urlencode({'a': version.number - 1, 'b': version.number})}"
+
+
 class OwnerFilter(InputFilter):
     title = "owner (e-mail or id)"
     parameter_name = "owner"
@@ -88,10 +102,7 @@ class WorkflowVersionInline(ReadOnlyInline):
     def diff_link(self, version: WorkflowVersion) -> str:
         if version.number <= 1:
             return "—"
-        url = reverse("admin:workflows_workflow_diff", args=[version.workflow_id])
-        return format_html(
-            '<a href="{}?a={}&b={}">changes from v{}</a>', url, version.number - 1, version.number, version.number - 1
-        )
+        return format_html('<a href="{}">changes from v{}</a>', diff_url(version), version.number - 1)
 
 
 class WorkflowShareInline(ReadOnlyInline):
@@ -110,7 +121,7 @@ class WorkflowForm(forms.ModelForm):
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(admin.ModelAdmin):
+class WorkflowAdmin(CascadeSummaryMixin, admin.ModelAdmin):
     form = WorkflowForm
     list_display = [
         "name",
@@ -223,6 +234,13 @@ class WorkflowAdmin(admin.ModelAdmin):
             updated = services.workflow_update(workflow=obj, actor=request.user, **fields)
             obj.version, obj.updated_at = updated.version, updated.updated_at
 
+    def delete_summary(self, objs: list[Workflow]) -> dict[str, int]:
+        return {
+            "versions": WorkflowVersion.objects.filter(workflow__in=objs).count(),
+            "runs (with their steps and logs)": Execution.objects.filter(workflow__in=objs).count(),
+            "shares": WorkflowShare.objects.filter(workflow__in=objs).count(),
+        }
+
     def delete_model(self, request: HttpRequest, obj: Workflow) -> None:
         services.workflow_delete(workflow=obj)
 
@@ -314,8 +332,7 @@ class WorkflowVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Diff")
     def diff_link(self, version: WorkflowVersion) -> str:
-        url = reverse("admin:workflows_workflow_diff", args=[version.workflow_id])
-        return format_html('<a href="{}?a={}&b={}">changes</a>', url, version.number - 1, version.number)
+        return format_html('<a href="{}">changes</a>', diff_url(version))
 
     @admin.display(description="Definition")
     def definition_pretty(self, version: WorkflowVersion) -> str:

@@ -48,8 +48,19 @@ class TestApi:
         assert (body["total"], body["pages"], body["size"]) == (3, 2, 2)
         assert [i["action"] for i in body["items"]] == ["thing.n2", "thing.n1"]
         assert set(body["items"][0]) == {
-            "id", "created_at", "actor", "actor_email", "action", "object_type", "object_id", "object_repr",
-            "changes", "ip", "user_agent", "request_id", "source",
+            "id",
+            "created_at",
+            "actor",
+            "actor_email",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "ip",
+            "user_agent",
+            "request_id",
+            "source",
         }
 
     def test_filters(self, staff, make_user):

@@ -90,8 +90,11 @@ class TestApiChanges:
         assert one("workflow.created").ip == "10.0.0.2"
         settings.NUM_PROXIES = 0
         auth_client.post(
-            WORKFLOWS, {"name": "Direct", "definition": simple_definition()}, format="json",
-            HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="10.0.0.1",
+            WORKFLOWS,
+            {"name": "Direct", "definition": simple_definition()},
+            format="json",
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+            REMOTE_ADDR="10.0.0.1",
         )
         assert events("workflow.created")[-1].ip == "10.0.0.1"  # the header is not trusted
 
@@ -155,8 +158,14 @@ class TestAuthEvents:
         assert (logout.actor, logout.changes) == (user, {"method": "token"})
 
         text = all_audit_text()
-        for secret in (DEFAULT_PASSWORD, "not-it", tokens["access_token"], tokens["refresh_token"],
-                       refreshed["refresh_token"], User.objects.get(pk=user.pk).password):
+        for secret in (
+            DEFAULT_PASSWORD,
+            "not-it",
+            tokens["access_token"],
+            tokens["refresh_token"],
+            refreshed["refresh_token"],
+            User.objects.get(pk=user.pk).password,
+        ):
             assert secret not in text
 
     def test_register_and_password_change_redact_the_password(self, api_client):
@@ -222,7 +231,11 @@ class TestExecutionEvents:
         started = one("execution.started", object_id=execution_id)
         assert started.actor == user
         assert started.changes == {
-            "workflow_id": str(workflow.pk), "version": 1, "trigger": "manual", "mode": "live", "held": False,
+            "workflow_id": str(workflow.pk),
+            "version": 1,
+            "trigger": "manual",
+            "mode": "live",
+            "held": False,
         }
         assert Execution.objects.get(pk=execution_id).status == Execution.Status.WAITING
         cancelled = inline_engine.drive(lambda: auth_client.post(f"/api/v1/executions/{execution_id}/cancel"))
@@ -233,7 +246,9 @@ class TestExecutionEvents:
         assert auth_client.post(f"/api/v1/executions/{execution_id}/cancel").status_code == 409
         assert len(events("execution.cancelled")) == 1
 
-    @pytest.mark.parametrize(("decision", "action"), [("approve", "execution.approved"), ("reject", "execution.rejected")])
+    @pytest.mark.parametrize(
+        ("decision", "action"), [("approve", "execution.approved"), ("reject", "execution.rejected")]
+    )
     def test_approved_and_rejected(self, inline_engine, auth_client, user, decision, action):
         workflow = WorkflowFactory(owner=user, definition=approval_definition())
         execution = inline_engine.run(workflow, actor=user)

@@ -9,8 +9,23 @@ from audit.redaction import REDACTED, bounded, clean_changes, clean_value, is_se
 
 @pytest.mark.parametrize(
     "key",
-    ["password", "new_password", "api_key", "apiKey", "X-API-Key", "key_hash", "clientSecret", "Authorization",
-     "refresh_token", "access_token", "private_key", "session_key", "basic_auth", "encrypted_data", "keys"],
+    [
+        "password",
+        "new_password",
+        "api_key",
+        "apiKey",
+        "X-API-Key",
+        "key_hash",
+        "clientSecret",
+        "Authorization",
+        "refresh_token",
+        "access_token",
+        "private_key",
+        "session_key",
+        "basic_auth",
+        "encrypted_data",
+        "keys",
+    ],
 )
 def test_secret_keys(key):
     assert is_secret_key(key)

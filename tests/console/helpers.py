@@ -14,6 +14,7 @@ class _FormParser(HTMLParser):
         self.data: dict[str, Any] = {}
         self._textarea: str | None = None
         self._select: str | None = None
+        self._multiple = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -37,9 +38,14 @@ class _FormParser(HTMLParser):
             self.data[name] = ""
         elif tag == "select" and name:
             self._select = name
-            self.data.setdefault(name, "")
+            self._multiple = "multiple" in a
+            if not self._multiple:
+                self.data.setdefault(name, "")
         elif tag == "option" and self._select and "selected" in a:
-            self.data[self._select] = a.get("value", "")
+            if self._multiple:
+                self.data.setdefault(self._select, []).append(a.get("value", ""))
+            else:
+                self.data[self._select] = a.get("value", "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "textarea":
