@@ -77,7 +77,14 @@ def percentiles(queryset: QuerySet, expression: Expression, fractions: Sequence[
     if connection.vendor == "postgresql":
         result = queryset.aggregate(**{f"p{i}": PercentileCont(expression, f) for i, f in enumerate(fractions)})
         return {f: result[f"p{i}"] for i, f in enumerate(fractions)}
-    annotated = queryset.annotate(_value=expression).filter(_value__isnull=False)
+    return percentiles_by_offset(queryset, expression, fractions)
+
+
+def percentiles_by_offset(
+    queryset: QuerySet, expression: Expression, fractions: Sequence[float]
+) -> dict[float, float | None]:
+    """The portable way: a count, then per fraction the one or two values around its rank (ORDER BY, OFFSET)."""
+    annotated = queryset.annotate(pvalue=expression).filter(pvalue__isnull=False)
     total = annotated.count()
     out: dict[float, float | None] = {}
     for fraction in fractions:
@@ -86,7 +93,7 @@ def percentiles(queryset: QuerySet, expression: Expression, fractions: Sequence[
             continue
         rank = fraction * (total - 1)
         low = math.floor(rank)
-        values = list(annotated.order_by("_value").values_list("_value", flat=True)[low : low + 2])
+        values = list(annotated.order_by("pvalue").values_list("pvalue", flat=True)[low : low + 2])
         upper = values[1] if len(values) > 1 else values[0]
         out[fraction] = values[0] + (upper - values[0]) * (rank - low)
     return out
