@@ -120,12 +120,15 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     tokens_revoke_all(user=user)
 
 
+@transaction.atomic
 def tokens_revoke_all(*, user: User) -> int:
-    """Blacklist every outstanding refresh token of ``user``."""
+    """Blacklist every outstanding refresh token of ``user``; audited as ``auth.tokens_revoked``."""
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     created = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+    if created:
+        audit_record(action="auth.tokens_revoked", obj=user, changes={"revoked": len(created)})
     return len(created)
 
 

@@ -74,6 +74,29 @@ def audit_record(
     )
 
 
+def audit_credential_use(
+    *, credential: models.Model, execution: Any = None, node_id: str = "", purpose: str = "", actor: Any = None
+) -> AuditEvent:
+    """Record that ``credential``'s secret was decrypted for use (``credential.used``).
+
+    For the integrations app: call it where a node (or the AI gateway, or a
+    credential test) gets the decrypted data. ``execution`` is the run (or its
+    id) the use belongs to; the actor defaults to nobody (the engine), since
+    runs use their owner's credentials without a request. Nothing of the
+    secret is recorded, only which credential, where and why.
+    """
+    return audit_record(
+        action="credential.used",
+        obj=credential,
+        actor=actor,
+        changes={
+            "execution_id": str(getattr(execution, "pk", execution)) if execution is not None else None,
+            "node_id": node_id,
+            "purpose": purpose,
+        },
+    )
+
+
 def audit_purge(*, older_than: timedelta | None = None, dry_run: bool = False, batch_size: int = 5000) -> int:
     """Delete events older than ``older_than`` (default ``FLOWBUILDER_AUDIT_RETENTION_DAYS``); answers the count.
 

@@ -265,3 +265,26 @@ class TestExecutionEvents:
         execution = inline_engine.run(workflow, {"n": 1}, trigger=Execution.Trigger.SCHEDULE)
         event = one("execution.started", object_id=str(execution.pk))
         assert (event.actor, event.source, event.changes["trigger"]) == (None, "system", "schedule")
+
+
+class TestOtherEvents:
+    def test_credential_use(self, user):
+        from audit.services import audit_credential_use
+        from tests.factories import ExecutionFactory
+
+        execution = ExecutionFactory()
+        credential = ApiKey.objects.create(user=user, name="stand-in", prefix="p1", key_hash="h")
+        event = audit_credential_use(credential=credential, execution=execution, node_id="fetch", purpose="node")
+        assert event.action == "credential.used"
+        assert (event.object_type, event.object_id) == ("accounts.apikey", str(credential.pk))
+        assert event.changes == {"execution_id": str(execution.pk), "node_id": "fetch", "purpose": "node"}
+        assert event.actor is None
+
+    def test_admin_sign_out_everywhere(self, user, make_user, api_client):
+        root = make_user(is_staff=True, is_superuser=True)
+        api_client.post("/api/v1/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}, format="json")
+        client = Client()
+        client.force_login(root)
+        client.post("/admin/accounts/user/", {"action": "revoke_tokens", "_selected_action": [str(user.pk)]})
+        event = one("auth.tokens_revoked", object_id=str(user.pk))
+        assert (event.actor, event.source, event.changes) == (root, "admin", {"revoked": 1})
