@@ -47,7 +47,7 @@ def test_durations(text, expected):
 
 @pytest.mark.parametrize("text", ["30", "30s", "d", "-3d", "0h", "1.5d", "", "30 days"])
 def test_bad_durations(text):
-    with pytest.raises(ValueError, match="duration like|more than zero"):
+    with pytest.raises(ValueError, match=r"duration like|more than zero"):
         parse_duration(text)
     with pytest.raises(CommandError, match="--older-than"):
         purge("--older-than", text)
