@@ -159,7 +159,7 @@ def test_staff_health_and_metrics_on_sqlite(embedded_server):
             assert checks[name]["ok"], (name, checks[name])
         assert checks["workers"]["detail"]["names"][0].startswith("embedded@")
 
-        workflow = http.post(
+        created = http.post(
             "/api/v1/workflows",
             json={
                 "name": "timed",
@@ -171,7 +171,15 @@ def test_staff_health_and_metrics_on_sqlite(embedded_server):
                     "edges": [{"source": "start", "target": "pause"}],
                 },
             },
-        ).json()
+            headers={"User-Agent": "embedded-test"},
+        )
+        workflow = created.json()
+        # The audit context travels through the ASGI stack: actor, request id, user agent.
+        audit = http.get("/api/v1/audit", params={"action": "workflow.created", "object_id": workflow["id"]})
+        (event,) = audit.json()["items"]
+        assert event["actor_email"] == "demo@flowbuilder.local"
+        assert (event["source"], event["ip"], event["user_agent"]) == ("api", "127.0.0.1", "embedded-test")
+        assert event["request_id"] == created.headers["X-Request-ID"]
         execution_id = http.post(f"/api/v1/workflows/{workflow['id']}/execute", json={}).json()["execution_id"]
         deadline = time.monotonic() + 20
         while http.get(f"/api/v1/executions/{execution_id}").json()["status"] != "succeeded":
