@@ -92,12 +92,17 @@ class ProviderUsageSerializer(serializers.Serializer):
     cost = serializers.FloatField()
 
 
+class ModelUsageSerializer(ProviderUsageSerializer):
+    model = serializers.CharField()
+
+
 class AIUsageSerializer(serializers.Serializer):
     available = serializers.BooleanField(help_text="false until the integrations app records AI usage")
     requests = serializers.IntegerField()
     total_tokens = serializers.IntegerField()
     cost = serializers.FloatField()
     providers = ProviderUsageSerializer(many=True)
+    models = ModelUsageSerializer(many=True)
 
 
 class MetricsSerializer(serializers.Serializer):

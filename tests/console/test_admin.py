@@ -120,6 +120,26 @@ class TestPagesRender:
         assert client.get("/admin/executions/execution/").status_code == 403
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "executions_execution",
+        "executions_steprun",
+        "executions_executionlog",
+        "workflows_workflow",
+        "workflows_workflowversion",
+        "audit_auditevent",
+    ],
+)
+def test_search_and_facets(console, name):
+    execution = run_with_steps()
+    url = reverse(f"admin:{name}_changelist")
+    for query in ({"q": str(execution.pk)}, {"q": "no such thing"}, {"q": execution.workflow.name}, {"_facets": "1"}):
+        assert console.get(url, query).status_code == 200, query
+    found = console.get(reverse("admin:executions_execution_changelist"), {"q": str(execution.pk)})
+    assert [e.pk for e in found.context["cl"].result_list] == [execution.pk]
+
+
 # --- query counts -----------------------------------------------------------------------------------------
 
 

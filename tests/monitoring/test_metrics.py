@@ -61,7 +61,14 @@ class TestJsonMetrics:
         assert flows["last_24h"]["runs"] == 3
         assert flows["queue"]["available"] is True
         assert set(flows["queue"]["queues"]) == {"default", "steps"}
-        assert body["ai_usage"] == {"available": False, "requests": 0, "total_tokens": 0, "cost": 0.0, "providers": []}
+        assert body["ai_usage"] == {
+            "available": False,
+            "requests": 0,
+            "total_tokens": 0,
+            "cost": 0.0,
+            "providers": [],
+            "models": [],
+        }
 
 
 class TestPrometheus:
