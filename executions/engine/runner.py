@@ -594,24 +594,30 @@ def claim_step(step_id: int) -> tuple[StepRun, int] | None:
     """
     now = timezone.now()
     lease = now + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
-    claimed = (
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A claim lost in a database crash only sends the step back to the
+            # sweep, which runs it again: no need to wait for this commit's fsync.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # A finished run has no pending steps (finishing cancels them), so the
         # step's own status is enough: no join with the execution.
-        StepRun.objects.filter(
-            pk=step_id,
-            status__in=[StepRun.Status.PENDING, StepRun.Status.RETRYING],
-            queued_at__isnull=False,
+        claimed = (
+            StepRun.objects.filter(
+                pk=step_id,
+                status__in=[StepRun.Status.PENDING, StepRun.Status.RETRYING],
+                queued_at__isnull=False,
+            )
+            .exclude(next_attempt_at__gt=now + timedelta(seconds=1))
+            .update(
+                status=StepRun.Status.RUNNING,
+                attempt=F("attempt") + 1,
+                started_at=now,
+                lease_expires_at=lease,
+                worker=WORKER_NAME,
+                next_attempt_at=None,
+            )
         )
-        .exclude(next_attempt_at__gt=now + timedelta(seconds=1))
-        .update(
-            status=StepRun.Status.RUNNING,
-            attempt=F("attempt") + 1,
-            started_at=now,
-            lease_expires_at=lease,
-            worker=WORKER_NAME,
-            next_attempt_at=None,
-        )
-    )
     if not claimed:
         return None
     step = (
