@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "accounts",
     "workflows",
     "executions",
+    "templates_app",
     "monitoring",
 ]
 
