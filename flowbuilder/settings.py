@@ -435,6 +435,8 @@ FLOWBUILDER_AI_TIMEOUT_SECONDS = env.float("FLOWBUILDER_AI_TIMEOUT_SECONDS", def
 # Prices in USD, {"model prefix": {"prompt": per 1M tokens, "completion": per 1M tokens, "image": per image}};
 # merged over the built-in table in integrations/ai.py.
 FLOWBUILDER_AI_PRICES = env.json("FLOWBUILDER_AI_PRICES", default={})
+# httpx logs every request's URL at INFO, and a URL may carry a credential (an API key in the query).
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "CredentialTypeEnum": "integrations.credential_types.CHOICES",

@@ -249,7 +249,7 @@ def cost_of(model: str | None, usage: dict[str, int], *, images: int = 0) -> Dec
         Decimal(str(price.get("prompt", 0))) * usage.get("prompt_tokens", 0)
         + Decimal(str(price.get("completion", 0))) * usage.get("completion_tokens", 0)
     ) / MILLION + Decimal(str(price.get("image", 0))) * images
-    return cost.quantize(Decimal("0.000001"))
+    return cost.quantize(Decimal("0.0000000001"))
 
 
 def usage_record(

@@ -188,6 +188,11 @@ def hint_of(credential_type: str, data: Mapping[str, Any]) -> str:
     return "••••" + secret[-4:] if len(secret) >= 12 else "••••"
 
 
+# Shorter secrets are not redacted: replacing every "ab" in a step's output would wreck it, and a
+# two-character secret protects nothing anyway.
+MIN_REDACTED_LENGTH = 4
+
+
 def secrets_of(credential_type: str, data: Mapping[str, Any]) -> frozenset[str]:
     """The secret values and the spellings they take on the wire (URL-quoted, Basic-encoded)."""
     kind = TYPES.get(credential_type)
@@ -196,7 +201,7 @@ def secrets_of(credential_type: str, data: Mapping[str, Any]) -> frozenset[str]:
     found: set[str] = set()
     for name in kind.secret_fields:
         value = data.get(name)
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and len(value) >= MIN_REDACTED_LENGTH:
             found.update({value, quote(value, safe=""), quote_plus(value)})
     if credential_type == "http_basic" and data.get("password"):
         pair = f"{data.get('username', '')}:{data['password']}".encode()

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from integrations.net import Guard, current_guard, guarded_client
+from integrations.net import BlockedAddress, Guard, current_guard, guarded_client
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Headers a request built for one host must not carry to another.
@@ -128,7 +128,7 @@ def send(
     elif content is not None:
         body["content"] = content
     guard.check_url(url)
-    request = client.build_request(method, url, headers=headers, params=params, **body)
+    request = client.build_request(method, with_params(url, params), headers=headers, **body)
     redirects: list[str] = []
     while True:
         guard.check_url(request.url)
@@ -136,7 +136,14 @@ def send(
         if remaining <= 0:
             raise httpx.ReadTimeout(f"Timed out after {timeout:g}s")
         request.extensions["timeout"] = httpx.Timeout(remaining).as_dict()
-        response = client.send(request, stream=True)
+        try:
+            response = client.send(request, stream=True)
+        except httpx.RemoteProtocolError as exc:
+            # httpx parses a redirect's Location even when not following it; an unparsable one
+            # (e.g. the octal host 0177.0.0.1) must read as refused, like any other bad hop.
+            if "location header" in str(exc).lower():
+                raise BlockedAddress(f"Refused: the redirect location is not a valid URL ({exc})") from None
+            raise
         try:
             location = response.headers.get("location")
             if follow_redirects and response.status_code in REDIRECT_STATUSES and location:
@@ -151,14 +158,18 @@ def send(
         return Response(response.status_code, response.headers, payload, str(request.url), redirects)
 
 
+def with_params(url: str, params: Mapping[str, Any] | None) -> httpx.URL:
+    """``url`` with ``params`` added to the query it already has (httpx's ``params=`` would replace it)."""
+    parsed = httpx.URL(url)
+    return parsed.copy_merge_params(params) if params else parsed
+
+
 def _redirect(
     client: httpx.Client, request: httpx.Request, response: httpx.Response, guard: Guard, secret: frozenset[str]
 ) -> httpx.Request:
     try:
         url = request.url.join(response.headers["location"])
     except httpx.InvalidURL as exc:
-        from integrations.net import BlockedAddress
-
         raise BlockedAddress(f"Refused: the redirect location is not a valid URL ({exc})") from None
     guard.check_url(url)
     method = request.method

@@ -90,7 +90,7 @@ class AIUsage(models.Model):
     completion_tokens = models.PositiveIntegerField(default=0)
     total_tokens = models.PositiveIntegerField(default=0)
     images = models.PositiveIntegerField(default=0)
-    cost = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    cost = models.DecimalField(max_digits=20, decimal_places=10, default=0, help_text="USD")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

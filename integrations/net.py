@@ -131,10 +131,10 @@ def refusal_reason(ip: IPAddress) -> str | None:
         return "a shared (CGNAT) address"
     if isinstance(ip, ipaddress.IPv6Address) and ip in SITE_LOCAL:
         return "a site-local address"
-    if ip.is_private:
-        return "a private address"
     if ip.is_reserved:
         return "a reserved address"
+    if ip.is_private:
+        return "a private address"
     if not ip.is_global:
         return "not a public address"
     return None

@@ -82,7 +82,7 @@ def _simulated(
         name: ("[redacted]" if name.lower() in secret else value) for name, value in {**headers, **auth.headers}.items()
     }
     query = {**params, **dict.fromkeys(auth.params, "[redacted]")}
-    full_url = str(httpx.URL(url, params=query)) if query else url
+    full_url = str(http.with_params(url, query))
     return NodeResult(
         output={
             "simulated": True,
