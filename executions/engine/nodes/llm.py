@@ -85,9 +85,9 @@ def execute(ctx: NodeContext) -> NodeResult:
         raise NodeError("The node needs an openai_compatible credential", retryable=False)
     provider = ai.Provider.from_credential(ctx.credential, config.get("credential"))
     body: dict[str, Any] = {"model": provider.model(config.get("model")), "messages": _messages(config)}
-    for key in ("temperature", "max_tokens"):
-        if config.get(key) is not None:
-            body[key] = config[key]
+    body["temperature"] = config.get("temperature", 0.7)  # the default the catalog shows
+    if config.get("max_tokens") is not None:
+        body["max_tokens"] = config["max_tokens"]
     schema = config.get("json_schema")
     if schema:
         body["response_format"] = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
