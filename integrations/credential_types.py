@@ -111,7 +111,11 @@ TYPES: dict[str, CredentialType] = {
                     "port": {"type": "integer", "minimum": 1, "maximum": 65535},
                     "username": _TEXT,
                     "password": _SECRET,
-                    "use_tls": {"type": "boolean", "description": "STARTTLS after connecting (port 587)."},
+                    "use_tls": {
+                        "type": "boolean",
+                        "description": "STARTTLS after connecting (port 587); on unless set to false, so that "
+                        "a password never crosses the network in the clear by omission.",
+                    },
                     "use_ssl": {"type": "boolean", "description": "Implicit TLS (port 465)."},
                     "from_email": _EMAIL,
                 },

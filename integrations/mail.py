@@ -39,6 +39,11 @@ class GuardedEmailBackend(EmailBackend):
         return GuardedSMTPSSL if self.use_ssl else GuardedSMTP
 
 
+def starttls(data: Mapping[str, Any]) -> bool:
+    """STARTTLS unless implicit TLS is used or it was switched off explicitly (``use_tls: false``)."""
+    return not data.get("use_ssl") and data.get("use_tls", True) is not False
+
+
 def connection_for(data: Mapping[str, Any] | None, *, timeout: float = 30) -> Any:
     """A mail connection: through the ``smtp`` credential ``data``, else the server's settings."""
     if not data:
@@ -49,7 +54,7 @@ def connection_for(data: Mapping[str, Any] | None, *, timeout: float = 30) -> An
         port=int(data["port"]),
         username=data.get("username") or "",
         password=data.get("password") or "",
-        use_tls=bool(data.get("use_tls")) and not use_ssl,
+        use_tls=starttls(data),
         use_ssl=use_ssl,
         timeout=timeout,
         fail_silently=False,
@@ -69,6 +74,6 @@ def smtp_login_check(data: Mapping[str, Any], *, timeout: float = 15) -> str:
             raise smtplib.SMTPResponseException(code, b"NOOP refused")
     finally:
         backend.close()
-    tls = "implicit TLS" if data.get("use_ssl") else "STARTTLS" if data.get("use_tls") else "no TLS"
+    tls = "implicit TLS" if data.get("use_ssl") else "STARTTLS" if starttls(data) else "no TLS"
     who = f" and logged in as {data['username']}" if data.get("username") else " (no login configured)"
     return f"Connected to {data['host']}:{data['port']} ({tls}){who}"

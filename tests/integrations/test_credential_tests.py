@@ -24,7 +24,13 @@ def run_test(client, credential, **body) -> dict:
 
 
 def smtp_data(smtp_server, **extra) -> dict:
-    return {"host": smtp_server.host, "port": smtp_server.port, "from_email": "flows@example.com", **extra}
+    return {
+        "host": smtp_server.host,
+        "port": smtp_server.port,
+        "from_email": "flows@example.com",
+        "use_tls": False,
+        **extra,
+    }
 
 
 def test_smtp_login(auth_client, make_credential, smtp_server):
@@ -41,8 +47,17 @@ def test_smtp_login(auth_client, make_credential, smtp_server):
     assert "wrong-password" not in str(result)
 
 
+def test_smtp_insists_on_starttls_unless_told_otherwise(auth_client, make_credential, smtp_server):
+    """A password never crosses the network in the clear by omission: use_tls defaults to on."""
+    data = smtp_data(smtp_server, username=SMTP_USER, password=SMTP_PASSWORD)
+    del data["use_tls"]
+    result = run_test(auth_client, make_credential("smtp", data))
+    assert result["ok"] is False
+    assert "STARTTLS" in result["message"]
+
+
 def test_smtp_unreachable(auth_client, make_credential, target_server):
-    closed = make_credential("smtp", {"host": "127.0.0.1", "port": 1, "from_email": "a@example.com"})
+    closed = make_credential("smtp", {"host": "127.0.0.1", "port": 1, "from_email": "a@example.com", "use_tls": False})
     result = run_test(auth_client, closed)
     assert result["ok"] is False
     assert "Could not connect" in result["message"]

@@ -47,6 +47,7 @@ def smtp_credential(make_credential, smtp_server):
             "username": SMTP_USER,
             "password": SMTP_PASSWORD,
             "from_email": "Flows <flows@example.com>",
+            "use_tls": False,
         },
     )
 
@@ -109,6 +110,7 @@ def test_email_with_a_wrong_password_fails_without_retry(run, smtp_server, make_
             "username": SMTP_USER,
             "password": "wrong-password-1",
             "from_email": "a@example.com",
+            "use_tls": False,
         },
     )
     execution, step = run(
