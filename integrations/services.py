@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -108,8 +110,15 @@ def credential_store_refreshed(*, credential_id: Any, owner_id: Any, data: Mappi
     locked.save(update_fields=["encrypted_data", "hint", "updated_at"])
 
 
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
 def credential_touch(*, credential_id: Any) -> None:
-    Credential.objects.filter(pk=credential_id).update(last_used_at=timezone.now())
+    """Record a use; at most once a minute, so parallel steps do not queue on the credential's row."""
+    now = timezone.now()
+    Credential.objects.filter(pk=credential_id).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    ).update(last_used_at=now)
 
 
 @transaction.atomic

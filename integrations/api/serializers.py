@@ -55,6 +55,13 @@ class CredentialUpdateSerializer(serializers.Serializer):
         return attrs
 
 
+class CredentialTypeSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    label = serializers.CharField()
+    schema = serializers.DictField(help_text="JSON Schema of the credential's data.")
+    secret_fields = serializers.ListField(child=serializers.CharField(), help_text="Fields never shown again.")
+
+
 class CredentialTestInputSerializer(serializers.Serializer):
     post = serializers.BooleanField(
         required=False, default=False, help_text="slack_webhook only: post a test message to the channel."

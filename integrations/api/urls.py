@@ -10,6 +10,7 @@ router.register("credentials", views.CredentialViewSet, basename="credential")
 router.register("integrations", views.IntegrationViewSet, basename="integration")
 
 urlpatterns = [
+    path("credential-types", views.CredentialTypeListView.as_view(), name="credential-types"),
     path("ai/chat", views.AIChatView.as_view(), name="ai-chat"),
     path("ai/image/generate", views.AIImageGenerateView.as_view(), name="ai-image-generate"),
     path("ai/image/analyze", views.AIImageAnalyzeView.as_view(), name="ai-image-analyze"),

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasApiPermission
-from integrations import gateway, probes, selectors, services
+from integrations import credential_types, gateway, probes, selectors, services
 from integrations.api import serializers as s
 from integrations.models import Credential, Integration
 
@@ -137,6 +137,23 @@ class IntegrationViewSet(
 
     def perform_destroy(self, instance: Integration) -> None:
         services.integration_delete(integration=instance)
+
+
+class CredentialTypeListView(APIView):
+    permission_classes = [HasApiPermission]
+    required_permissions = {"GET": "credential:read"}
+
+    @extend_schema(
+        summary="The credential types and the JSON Schema of each one's data (to build forms from)",
+        responses={200: s.CredentialTypeSerializer(many=True)},
+        tags=["credentials"],
+    )
+    def get(self, request: Request) -> Response:
+        types = [
+            {"type": t.name, "label": t.label, "schema": t.schema, "secret_fields": list(t.secret_fields)}
+            for t in credential_types.TYPES.values()
+        ]
+        return Response(s.CredentialTypeSerializer(types, many=True).data)
 
 
 class AIView(APIView):

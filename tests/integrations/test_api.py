@@ -219,3 +219,10 @@ def test_another_users_integration_is_not_found(auth_client, make_user):
     theirs = other.post("/api/v1/integrations", {"type": "slack", "name": "S"}, format="json").json()
     assert auth_client.get(f"/api/v1/integrations/{theirs['id']}").status_code == 404
     assert auth_client.delete(f"/api/v1/integrations/{theirs['id']}").status_code == 404
+
+
+def test_credential_types_catalog(auth_client):
+    types = {t["type"]: t for t in auth_client.get("/api/v1/credential-types").json()}
+    assert set(types) == {value for value, _ in Credential.Type.choices}
+    assert types["smtp"]["schema"]["required"] == ["host", "port", "from_email"]
+    assert types["oauth2_token"]["secret_fields"] == ["access_token", "refresh_token", "client_secret"]
