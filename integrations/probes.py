@@ -92,16 +92,18 @@ def _probe_http(credential: Credential, data: dict[str, Any], post: bool) -> Pro
 def _probe_oauth2(credential: Credential, data: dict[str, Any], post: bool) -> ProbeResult:
     if data.get("token_url") and data.get("refresh_token"):
         try:
-            fresh = http.refresh_oauth2(data, timeout=TIMEOUT)
+            fresh = services.credential_refresh(
+                credential_id=credential.pk,
+                owner_id=credential.owner_id,
+                seen=data,
+                refresher=lambda current: http.refresh_oauth2(current, timeout=TIMEOUT),
+            )
         except ValueError as exc:
             return ProbeResult(False, str(exc), {"token_url": data["token_url"]})
-        services.credential_store_refreshed(
-            credential_id=credential.pk, owner_id=credential.owner_id, data={**data, **fresh}
-        )
         return ProbeResult(
             True,
             f"Refreshed the access token at {data['token_url']} (the new token is stored)",
-            {"token_url": data["token_url"], "refresh_token_rotated": "refresh_token" in fresh},
+            {"token_url": data["token_url"], "refresh_token_rotated": fresh["refresh_token"] != data["refresh_token"]},
         )
     return _http_get(credential.type, data)
 

@@ -7,7 +7,7 @@ the definition said when it was saved.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from executions.engine.credentials import ResolvedCredential
@@ -32,8 +32,20 @@ class DatabaseCredentialStore:
         services.credential_touch(credential_id=credential.pk)
         return ResolvedCredential(id=str(credential.pk), type=credential.type, data=data)
 
-    def update(self, *, owner_id: Any, reference: str, data: Mapping[str, Any]) -> None:
-        services.credential_store_refreshed(credential_id=_uuid(reference), owner_id=owner_id, data=data)
+    def refresh(
+        self,
+        *,
+        owner_id: Any,
+        reference: str,
+        seen: Mapping[str, Any],
+        refresher: Callable[[dict[str, Any]], Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        try:
+            return services.credential_refresh(
+                credential_id=_uuid(reference), owner_id=owner_id, seen=seen, refresher=refresher
+            )
+        except services.CredentialGone:
+            raise NodeError("Credential not found", retryable=False) from None
 
     def secrets_of(self, credential_type: str, data: Mapping[str, Any]) -> frozenset[str]:
         return credential_types.secrets_of(credential_type, data)

@@ -100,14 +100,35 @@ def credential_update(
     return locked
 
 
+class CredentialGone(Exception):
+    pass
+
+
 @transaction.atomic
-def credential_store_refreshed(*, credential_id: Any, owner_id: Any, data: Mapping[str, Any]) -> None:
-    """Store tokens a node or a test refreshed (no schema change: the fields are the credential's own)."""
+def credential_refresh(
+    *,
+    credential_id: Any,
+    owner_id: Any,
+    seen: Mapping[str, Any],
+    refresher: Callable[[dict[str, Any]], Mapping[str, Any]],
+) -> dict[str, Any]:
+    """Refresh a credential's tokens once, however many steps ask at the same time.
+
+    Holds the credential's row lock across ``refresher`` (a bounded HTTP call):
+    a step that finds the stored data changed since it read it (``seen``) takes
+    the new tokens instead of refreshing again, which with rotating refresh
+    tokens would fail. Raises CredentialGone if it was deleted.
+    """
     locked = Credential.objects.select_for_update().filter(pk=credential_id, owner_id=owner_id).first()
     if locked is None:
-        return
-    _seal(locked, dict(data))
+        raise CredentialGone(str(credential_id))
+    current = credential_data(locked)
+    if current != dict(seen):
+        return current
+    fresh = {**current, **refresher(current)}
+    _seal(locked, fresh)
     locked.save(update_fields=["encrypted_data", "hint", "updated_at"])
+    return fresh
 
 
 LAST_USED_RESOLUTION = timedelta(seconds=60)

@@ -13,7 +13,7 @@ before anything is stored: :func:`redact`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,8 +40,20 @@ class CredentialStore(Protocol):
         """
         ...
 
-    def update(self, *, owner_id: Any, reference: str, data: Mapping[str, Any]) -> None:
-        """Store new data for the credential (a refreshed OAuth2 token)."""
+    def refresh(
+        self,
+        *,
+        owner_id: Any,
+        reference: str,
+        seen: Mapping[str, Any],
+        refresher: Callable[[dict[str, Any]], Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        """The credential's data after a refresh (a new OAuth2 token), stored.
+
+        Under the credential's lock: if its stored data is no longer ``seen``
+        (another step refreshed it meanwhile), answers that data without
+        refreshing again; else merges ``refresher(data)`` into it and stores it.
+        """
         ...
 
     def secrets_of(self, credential_type: str, data: Mapping[str, Any]) -> frozenset[str]:
@@ -82,14 +94,15 @@ def attach(ctx: NodeContext) -> ResolvedCredential | None:
     return resolved
 
 
-def update(ctx: NodeContext, data: Mapping[str, Any]) -> None:
-    """Store refreshed credential data for the node's credential and use it from now on."""
+def refresh(ctx: NodeContext, refresher: Callable[[dict[str, Any]], Mapping[str, Any]]) -> None:
+    """Refresh the node's credential (see :meth:`CredentialStore.refresh`) and use the new data from now on."""
     if ctx.credential is None:
-        raise NodeError("The node has no credential to update", retryable=False)
-    merged = {**ctx.credential, **data}
-    store().update(owner_id=ctx.owner_id, reference=str(ctx.config["credential"]), data=merged)
+        raise NodeError("The node has no credential to refresh", retryable=False)
+    fresh = store().refresh(
+        owner_id=ctx.owner_id, reference=str(ctx.config["credential"]), seen=dict(ctx.credential), refresher=refresher
+    )
     ctx.credential.clear()
-    ctx.credential.update(merged)
+    ctx.credential.update(fresh)
 
 
 def secrets_used(resolved: ResolvedCredential | None, ctx: NodeContext | None) -> frozenset[str]:

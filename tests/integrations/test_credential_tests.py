@@ -174,3 +174,34 @@ def test_slack_posts_only_when_asked(auth_client, make_credential, target_server
 def test_hmac_secret_has_nothing_to_test(auth_client, make_credential):
     result = run_test(auth_client, make_credential("hmac_secret", {"secret": "0123456789abcdef0123"}))
     assert result["ok"] is None
+
+
+def test_a_refresh_that_lost_the_race_takes_the_winners_tokens(make_credential):
+    """Steps that read the same expired token refresh it once: rotating refresh tokens survive concurrency."""
+    from integrations.services import credential_refresh
+
+    credential = make_credential(
+        "oauth2_token",
+        {"access_token": "old-access-0000", "refresh_token": "old-refresh-0000", "token_url": "https://x.example/t"},
+    )
+    stale = credential_data(credential)
+    calls = []
+
+    def refresher(current):
+        calls.append(current["refresh_token"])
+        return {"access_token": f"new-access-{len(calls):04d}", "refresh_token": f"new-refresh-{len(calls):04d}"}
+
+    first = credential_refresh(
+        credential_id=credential.pk, owner_id=credential.owner_id, seen=stale, refresher=refresher
+    )
+    second = credential_refresh(
+        credential_id=credential.pk, owner_id=credential.owner_id, seen=stale, refresher=refresher
+    )
+    assert first == second
+    assert first["access_token"] == "new-access-0001"
+    assert calls == ["old-refresh-0000"]
+    # Whoever saw the new tokens and still got a 401 refreshes again.
+    third = credential_refresh(
+        credential_id=credential.pk, owner_id=credential.owner_id, seen=first, refresher=refresher
+    )
+    assert third["access_token"] == "new-access-0002"

@@ -124,7 +124,7 @@ def execute(ctx: NodeContext) -> NodeResult:
         response = _send(ctx, method, auth)
         if response.status == 401 and _can_refresh(ctx):
             ctx.log("info", "The access token was rejected (401); refreshing it through the token URL")
-            credentials.update(ctx, http.refresh_oauth2(ctx.credential, timeout=_timeout(ctx)))
+            credentials.refresh(ctx, lambda data: http.refresh_oauth2(data, timeout=_timeout(ctx)))
             response = _send(ctx, method, http.auth_for(ctx.credential_type, ctx.credential))
     except BlockedAddress as exc:
         raise NodeError(exc.message, retryable=False) from None
