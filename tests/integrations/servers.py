@@ -74,6 +74,11 @@ class BaseHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: RecordingServer
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, delayed ACKs add ~40 ms to each answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
