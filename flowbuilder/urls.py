@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("monitoring.api.urls")),
     path("", include("workflows.api.urls")),
     path("", include("executions.api.urls")),
+    path("", include("integrations.api.urls")),
     path("", include("templates_app.api.urls")),
 ]
 
