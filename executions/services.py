@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,16 @@ from executions.models import Execution, ExecutionLog, StepRun
 from flowbuilder.api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from workflows.models import Workflow, WorkflowVersion
 from workflows.permissions import workflow_relation_permissions
+
+
+@lru_cache(maxsize=1024)
+def _version(workflow_id: Any, number: int) -> WorkflowVersion:
+    return WorkflowVersion.objects.get(workflow_id=workflow_id, number=number)
+
+
+def current_version(workflow: Workflow) -> WorkflowVersion:
+    """The workflow's current version; versions never change, so each is read once per process."""
+    return _version(workflow.pk, workflow.version)
 
 
 def _input_problems(definition: dict[str, Any], input_data: Any) -> list[dict[str, Any]]:
@@ -89,7 +100,7 @@ def execution_start(
         existing = Execution.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _replayed(existing, input_data), False
-    version = version or WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
+    version = version or current_version(workflow)
     problems = _input_problems(version.definition, input_data)
     if problems:
         raise ValidationFailed("input_data does not match the trigger's input schema", details=problems)
@@ -167,7 +178,7 @@ def child_execution_create(*, parent: Execution, parent_step: StepRun | None, ch
     workflow = Workflow.objects.filter(pk=_uuid_or_none(child.workflow_id)).select_related("owner").first()
     if workflow is None or "workflow:execute" not in workflow_relation_permissions(parent.owner, workflow):
         raise NodeError(f"Workflow '{child.workflow_id}' not found", retryable=False)
-    version = WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
+    version = current_version(workflow)
     problems = _input_problems(version.definition, child.input)
     if problems:
         raise NodeError(f"The child's input does not match its trigger: {problems[0]['message']}", retryable=False)

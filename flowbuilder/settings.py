@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "accounts",
     "workflows",
     "executions",
+    "integrations",
+    "templates_app",
     "monitoring",
     "audit",
     "analytics",
@@ -433,3 +435,42 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- integrations: credentials, outgoing HTTP, AI providers ----------------------------------
+
+
+def _persistent_fernet_key(name: str = "encryption_key") -> str:
+    """A Fernet key kept in the data dir (embedded mode); production sets FLOWBUILDER_ENCRYPTION_KEYS."""
+    import base64
+
+    path = DATA_DIR / name
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# Fernet keys, comma-separated: the first encrypts, every one decrypts (rotate_encryption_key).
+FLOWBUILDER_ENCRYPTION_KEYS = env.list("FLOWBUILDER_ENCRYPTION_KEYS", default=[]) or [_persistent_fernet_key()]
+# Outgoing HTTP (http_request, slack, llm) refuses private, loopback, link-local and metadata
+# addresses; these hosts or CIDRs are let through.
+FLOWBUILDER_HTTP_ALLOWLIST = env.list("FLOWBUILDER_HTTP_ALLOWLIST", default=[])
+FLOWBUILDER_HTTP_MAX_RESPONSE_BYTES = env.int("FLOWBUILDER_HTTP_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
+# The server's default OpenAI-compatible provider for the AI gateway (optional).
+FLOWBUILDER_AI_BASE_URL = env.str("FLOWBUILDER_AI_BASE_URL", default="")
+FLOWBUILDER_AI_API_KEY = env.str("FLOWBUILDER_AI_API_KEY", default="")
+FLOWBUILDER_AI_DEFAULT_MODEL = env.str("FLOWBUILDER_AI_DEFAULT_MODEL", default="gpt-4o-mini")
+FLOWBUILDER_AI_IMAGE_MODEL = env.str("FLOWBUILDER_AI_IMAGE_MODEL", default="dall-e-3")
+FLOWBUILDER_AI_TIMEOUT_SECONDS = env.float("FLOWBUILDER_AI_TIMEOUT_SECONDS", default=120)
+# Prices in USD, {"model prefix": {"prompt": per 1M tokens, "completion": per 1M tokens, "image": per image}};
+# merged over the built-in table in integrations/ai.py.
+FLOWBUILDER_AI_PRICES = env.json("FLOWBUILDER_AI_PRICES", default={})
+# httpx logs every request's URL at INFO, and a URL may carry a credential (an API key in the query).
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "CredentialTypeEnum": "integrations.credential_types.CHOICES",
+        "ChatRoleEnum": "integrations.api.serializers.CHAT_ROLES",
+        "RoleEnum": "workflows.models.WorkflowShare.Role",  # keeps its name beside ChatRoleEnum
+    }
+)

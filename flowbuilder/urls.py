@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("monitoring.api.urls")),
     path("", include("workflows.api.urls")),
     path("", include("executions.api.urls")),
+    path("", include("integrations.api.urls")),
+    path("", include("templates_app.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("analytics.api.urls")),
 ]

@@ -15,6 +15,7 @@ from django.db import transaction
 from accounts.models import User
 from executions.engine.validation import ValidationReport, validate_definition
 from flowbuilder.api.errors import Conflict, NotFound, ValidationFailed
+from integrations.selectors import credential_checker
 from workflows.importers import Imported, import_payload
 from workflows.models import Tag, Workflow, WorkflowShare, WorkflowVersion
 
@@ -22,8 +23,13 @@ MAX_TAGS = 20
 
 
 def definition_validate(*, definition: Any, owner: User | None = None) -> ValidationReport:
-    """Validate (and normalise) a definition for ``owner``."""
-    return validate_definition(definition)
+    """Validate (and normalise) a definition for ``owner``.
+
+    With an owner, every credential a node names must be one of the owner's,
+    of a type the node takes (whoever edits the workflow).
+    """
+    checker = credential_checker(owner) if owner is not None else None
+    return validate_definition(definition, credential_checker=checker)
 
 
 def _valid_definition(definition: Any, owner: User) -> dict[str, Any]:
