@@ -72,6 +72,14 @@ AUDITED_MODELS: dict[str, dict[str, Any]] = {
     "workflows.Workflow": {"name": "workflow", "exclude": ("updated_at",), "m2m": ("tags",)},
     "workflows.WorkflowShare": {"name": "workflow_share"},
     "workflows.Tag": {"name": "tag"},
+    # Secrets: encrypted_data is redacted by name as well; the masked hint is meant to be shown.
+    "integrations.Credential": {
+        "name": "credential",
+        "exclude": ("last_used_at", "updated_at"),
+        "secret_fields": ("encrypted_data",),
+    },
+    "integrations.Integration": {"name": "integration", "exclude": ("updated_at",)},
+    "templates_app.Template": {"name": "template", "exclude": ("updated_at", "usage_count")},
     "django_celery_beat.PeriodicTask": {
         "name": "periodic_task",
         "exclude": ("last_run_at", "total_run_count", "date_changed"),

@@ -75,15 +75,15 @@ def audit_record(
 
 
 def audit_credential_use(
-    *, credential: models.Model, execution: Any = None, node_id: str = "", purpose: str = "", actor: Any = None
+    *, credential: models.Model, execution: Any = None, node_id: str = "", purpose: str = "", actor: Any = _UNSET
 ) -> AuditEvent:
     """Record that ``credential``'s secret was decrypted for use (``credential.used``).
 
-    For the integrations app: call it where a node (or the AI gateway, or a
-    credential test) gets the decrypted data. ``execution`` is the run (or its
-    id) the use belongs to; the actor defaults to nobody (the engine), since
-    runs use their owner's credentials without a request. Nothing of the
-    secret is recorded, only which credential, where and why.
+    Called where the integrations app hands out decrypted data: a run's step
+    (``purpose="node"``, with the run and node), the AI gateway, a credential
+    test. ``execution`` is the run (or its id); the actor is the context's (the
+    request's user; nobody for a step, which runs without a request). Nothing of
+    the secret is recorded, only which credential, where and why.
     """
     return audit_record(
         action="credential.used",

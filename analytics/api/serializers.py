@@ -21,7 +21,7 @@ class AnalyticsUserSerializer(serializers.Serializer):
     email = serializers.EmailField()
 
 
-class PeriodMixin(serializers.Serializer):
+class AnalyticsPeriodSerializer(serializers.Serializer):
     user = AnalyticsUserSerializer()
     from_ = serializers.DateTimeField()
     to = serializers.DateTimeField()
@@ -32,7 +32,7 @@ class PeriodMixin(serializers.Serializer):
         return fields
 
 
-class RunTotalsSerializer(serializers.Serializer):
+class AnalyticsRunTotalsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     succeeded = serializers.IntegerField()
     failed = serializers.IntegerField(help_text="failed and timed_out")
@@ -42,13 +42,13 @@ class RunTotalsSerializer(serializers.Serializer):
     average_duration = serializers.FloatField(allow_null=True, help_text="Seconds, of the runs that ended.")
 
 
-class LLMTotalsSerializer(serializers.Serializer):
+class AnalyticsLLMTotalsSerializer(serializers.Serializer):
     requests = serializers.IntegerField()
     total_tokens = serializers.IntegerField()
     cost = serializers.FloatField()
 
 
-class DailyUsageSerializer(serializers.Serializer):
+class AnalyticsDailySerializer(serializers.Serializer):
     date = serializers.DateField()
     executions = serializers.IntegerField()
     succeeded = serializers.IntegerField()
@@ -56,14 +56,14 @@ class DailyUsageSerializer(serializers.Serializer):
     api_calls = serializers.IntegerField()
 
 
-class UsageSerializer(PeriodMixin):
-    executions = RunTotalsSerializer()
+class AnalyticsUsageSerializer(AnalyticsPeriodSerializer):
+    executions = AnalyticsRunTotalsSerializer()
     api_calls = serializers.IntegerField(help_text="Counted per UTC day: partial days at the ends count whole.")
-    llm = LLMTotalsSerializer()
-    daily = DailyUsageSerializer(many=True)
+    llm = AnalyticsLLMTotalsSerializer()
+    daily = AnalyticsDailySerializer(many=True)
 
 
-class WorkflowUsageSerializer(serializers.Serializer):
+class AnalyticsWorkflowSerializer(serializers.Serializer):
     workflow_id = serializers.UUIDField()
     name = serializers.CharField()
     executions = serializers.IntegerField()
@@ -84,7 +84,7 @@ class WorkflowUsageSerializer(serializers.Serializer):
         return round(value, 3) if value is not None else None
 
 
-class ProviderCostSerializer(serializers.Serializer):
+class AnalyticsProviderCostSerializer(serializers.Serializer):
     provider = serializers.CharField()
     requests = serializers.IntegerField()
     prompt_tokens = serializers.IntegerField()
@@ -93,14 +93,14 @@ class ProviderCostSerializer(serializers.Serializer):
     cost = serializers.FloatField()
 
 
-class ModelCostSerializer(ProviderCostSerializer):
+class AnalyticsModelCostSerializer(AnalyticsProviderCostSerializer):
     model = serializers.CharField()
 
 
-class CostsSerializer(PeriodMixin):
+class AnalyticsCostsSerializer(AnalyticsPeriodSerializer):
     available = serializers.BooleanField(help_text="false while no AI usage is recorded by this installation")
     requests = serializers.IntegerField()
     total_tokens = serializers.IntegerField()
     cost = serializers.FloatField()
-    providers = ProviderCostSerializer(many=True)
-    models = ModelCostSerializer(many=True)
+    providers = AnalyticsProviderCostSerializer(many=True)
+    models = AnalyticsModelCostSerializer(many=True)

@@ -49,31 +49,31 @@ class UsageView(APIView):
     @extend_schema(
         summary="Your runs, API calls and LLM usage over a period",
         parameters=[s.AnalyticsQuerySerializer],
-        responses={200: s.UsageSerializer, 403: FORBIDDEN},
+        responses={200: s.AnalyticsUsageSerializer, 403: FORBIDDEN},
         tags=["analytics"],
     )
     def get(self, request: Request) -> Response:
         user, period = subject_and_period(request)
         body = {**header(user, period), **selectors.usage_summary(user, period)}
-        return Response(s.UsageSerializer(body).data)
+        return Response(s.AnalyticsUsageSerializer(body).data)
 
 
 class WorkflowsView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     pagination_class = PagePagination
-    serializer_class = s.WorkflowUsageSerializer
+    serializer_class = s.AnalyticsWorkflowSerializer
     filter_backends: list = []
 
     @extend_schema(
         summary="Runs per workflow over a period: counts, success rate, average duration",
         parameters=[s.AnalyticsQuerySerializer],
-        responses={200: s.WorkflowUsageSerializer(many=True), 403: FORBIDDEN},
+        responses={200: s.AnalyticsWorkflowSerializer(many=True), 403: FORBIDDEN},
         tags=["analytics"],
     )
     def get(self, request: Request) -> Response:
         user, period = subject_and_period(request)
         page = self.paginate_queryset(selectors.workflow_usage(user, period))
-        return self.get_paginated_response(s.WorkflowUsageSerializer(page, many=True).data)
+        return self.get_paginated_response(s.AnalyticsWorkflowSerializer(page, many=True).data)
 
 
 class CostsView(APIView):
@@ -82,10 +82,10 @@ class CostsView(APIView):
     @extend_schema(
         summary="LLM tokens and cost per provider and model over a period",
         parameters=[s.AnalyticsQuerySerializer],
-        responses={200: s.CostsSerializer, 403: FORBIDDEN},
+        responses={200: s.AnalyticsCostsSerializer, 403: FORBIDDEN},
         tags=["analytics"],
     )
     def get(self, request: Request) -> Response:
         user, period = subject_and_period(request)
         body = {**header(user, period), **selectors.ai_usage(user, period)}
-        return Response(s.CostsSerializer(body).data)
+        return Response(s.AnalyticsCostsSerializer(body).data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 
-class CheckSerializer(serializers.Serializer):
+class HealthCheckSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     critical = serializers.BooleanField(help_text="Whether a failure makes the service unavailable (503).")
     response_time_ms = serializers.FloatField()
@@ -19,43 +19,43 @@ class HealthSerializer(serializers.Serializer):
         help_text="`unavailable` (503) when a critical dependency is down; `degraded` when only workers are missing.",
     )
     timestamp = serializers.DateTimeField()
-    checks = serializers.DictField(child=CheckSerializer(), required=False, help_text="Staff only.")
+    checks = serializers.DictField(child=HealthCheckSerializer(), required=False, help_text="Staff only.")
 
 
-class MemorySerializer(serializers.Serializer):
+class SystemMemorySerializer(serializers.Serializer):
     total_bytes = serializers.IntegerField(allow_null=True)
     available_bytes = serializers.IntegerField(allow_null=True)
     used_percent = serializers.FloatField(allow_null=True)
 
 
-class ProcessSerializer(serializers.Serializer):
+class SystemProcessSerializer(serializers.Serializer):
     pid = serializers.IntegerField()
     rss_bytes = serializers.IntegerField(allow_null=True)
     cpu_seconds = serializers.FloatField()
     uptime_seconds = serializers.FloatField()
 
 
-class SystemSerializer(serializers.Serializer):
+class MetricsSystemSerializer(serializers.Serializer):
     cpu_count = serializers.IntegerField(allow_null=True)
     load_average = serializers.ListField(child=serializers.FloatField(), allow_null=True)
-    memory = MemorySerializer()
-    process = ProcessSerializer()
+    memory = SystemMemorySerializer()
+    process = SystemProcessSerializer()
 
 
-class RequestsSerializer(serializers.Serializer):
+class ApplicationRequestsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     by_status_class = serializers.DictField(child=serializers.IntegerField())
 
 
-class ApplicationSerializer(serializers.Serializer):
+class MetricsApplicationSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=["embedded", "production"])
-    requests = RequestsSerializer(help_text="Answered by this process since it started.")
+    requests = ApplicationRequestsSerializer(help_text="Answered by this process since it started.")
     users = serializers.DictField(child=serializers.IntegerField())
     api_keys_active = serializers.IntegerField()
     audit_events_24h = serializers.IntegerField()
 
 
-class RunStatsSerializer(serializers.Serializer):
+class MetricsRunStatsSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
     runs = serializers.IntegerField()
     succeeded = serializers.IntegerField()
@@ -69,7 +69,7 @@ class RunStatsSerializer(serializers.Serializer):
     waiting = serializers.IntegerField()
 
 
-class QueueSerializer(serializers.Serializer):
+class MetricsQueueSerializer(serializers.Serializer):
     available = serializers.BooleanField()
     queues = serializers.DictField(child=serializers.IntegerField())
     error = serializers.CharField(allow_null=True)
@@ -78,12 +78,12 @@ class QueueSerializer(serializers.Serializer):
 class WorkflowMetricsSerializer(serializers.Serializer):
     workflows = serializers.DictField(child=serializers.IntegerField())
     executions_by_status = serializers.DictField(child=serializers.IntegerField())
-    last_24h = RunStatsSerializer()
-    queue = QueueSerializer()
+    last_24h = MetricsRunStatsSerializer()
+    queue = MetricsQueueSerializer()
     workers = serializers.ListField(child=serializers.CharField(), allow_null=True)
 
 
-class ProviderUsageSerializer(serializers.Serializer):
+class MetricsProviderUsageSerializer(serializers.Serializer):
     provider = serializers.CharField()
     requests = serializers.IntegerField()
     prompt_tokens = serializers.IntegerField()
@@ -92,22 +92,22 @@ class ProviderUsageSerializer(serializers.Serializer):
     cost = serializers.FloatField()
 
 
-class ModelUsageSerializer(ProviderUsageSerializer):
+class MetricsModelUsageSerializer(MetricsProviderUsageSerializer):
     model = serializers.CharField()
 
 
-class AIUsageSerializer(serializers.Serializer):
+class MetricsAIUsageSerializer(serializers.Serializer):
     available = serializers.BooleanField(help_text="false until the integrations app records AI usage")
     requests = serializers.IntegerField()
     total_tokens = serializers.IntegerField()
     cost = serializers.FloatField()
-    providers = ProviderUsageSerializer(many=True)
-    models = ModelUsageSerializer(many=True)
+    providers = MetricsProviderUsageSerializer(many=True)
+    models = MetricsModelUsageSerializer(many=True)
 
 
 class MetricsSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField()
-    system = SystemSerializer()
-    application = ApplicationSerializer()
+    system = MetricsSystemSerializer()
+    application = MetricsApplicationSerializer()
     workflows = WorkflowMetricsSerializer()
-    ai_usage = AIUsageSerializer(help_text="The last 24 hours.")
+    ai_usage = MetricsAIUsageSerializer(help_text="The last 24 hours.")

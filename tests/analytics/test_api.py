@@ -7,15 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, models
-from django.test.utils import isolate_apps
 from django.utils import timezone
 
-from accounts.models import User
-from analytics import selectors
 from analytics.models import ApiUsageDaily
 from analytics.usage import flush_api_usage
 from executions.models import Execution
+from integrations.models import AIUsage
 from tests.conftest import client_for
 from tests.factories import ExecutionFactory, WorkflowFactory
 
@@ -170,38 +167,10 @@ class TestWorkflows:
         assert auth_client.get(WORKFLOWS).json()["items"] == []
 
 
-@pytest.fixture
-def ai_usage_model(monkeypatch):
-    """An AI usage table shaped as the integrations app will record it, created for this test only."""
-    with isolate_apps("analytics"):
-
-        class AIUsage(models.Model):
-            user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-            provider = models.CharField(max_length=50)
-            model = models.CharField(max_length=100)
-            prompt_tokens = models.IntegerField(default=0)
-            completion_tokens = models.IntegerField(default=0)
-            total_tokens = models.IntegerField(default=0)
-            cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
-            created_at = models.DateTimeField(default=timezone.now)
-
-            class Meta:
-                app_label = "analytics"
-                db_table = "test_ai_usage"
-
-            def __str__(self) -> str:
-                return f"{self.provider}/{self.model}"
-
-    with connection.schema_editor() as editor:
-        editor.create_model(AIUsage)
-    monkeypatch.setattr(selectors, "ai_usage_model", lambda: AIUsage)
-    return AIUsage
-
-
 class TestCosts:
-    def test_zeros_while_no_ai_usage_is_recorded(self, auth_client):
+    def test_zeros_while_nothing_is_recorded(self, auth_client):
         body = auth_client.get(COSTS).json()
-        assert body["available"] is False
+        assert body["available"] is True
         assert (body["requests"], body["total_tokens"], body["cost"], body["providers"], body["models"]) == (
             0,
             0,
@@ -210,63 +179,61 @@ class TestCosts:
             [],
         )
 
-    def test_tokens_and_cost_per_provider_and_model(self, auth_client, user, make_user, ai_usage_model):
-        record = ai_usage_model.objects.create
-        record(
-            user=user,
-            provider="openai",
-            model="gpt-4o",
-            prompt_tokens=100,
-            completion_tokens=50,
-            total_tokens=150,
-            cost=Decimal("0.010000"),
-        )
-        record(
-            user=user,
-            provider="openai",
-            model="gpt-4o-mini",
-            prompt_tokens=200,
-            completion_tokens=100,
-            total_tokens=300,
-            cost=Decimal("0.002500"),
-        )
-        record(user=user, provider="ollama", model="llama3", prompt_tokens=10, completion_tokens=5, total_tokens=15)
-        record(user=make_user(), provider="openai", model="gpt-4o", prompt_tokens=999, total_tokens=999, cost=1)
-        record(
-            user=user,
-            provider="openai",
-            model="gpt-4o",
-            total_tokens=500,
-            cost=5,
-            created_at=timezone.now() - timedelta(days=60),
-        )
+    def test_unavailable_without_an_ai_usage_model(self, auth_client, settings):
+        settings.FLOWBUILDER_AI_USAGE_MODEL = ""
+        assert auth_client.get(COSTS).json()["available"] is False
+        settings.FLOWBUILDER_AI_USAGE_MODEL = "nowhere.AIUsage"
+        assert auth_client.get(COSTS).json()["available"] is False
+
+    def test_tokens_and_cost_per_provider_and_model(self, auth_client, user, make_user):
+        def record(owner, provider, model, prompt=0, completion=0, cost="0", days_ago=0):
+            row = AIUsage.objects.create(
+                user=owner,
+                provider=provider,
+                base_url=f"https://{provider}/v1",
+                model=model,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                total_tokens=prompt + completion,
+                cost=Decimal(cost),
+            )
+            if days_ago:
+                AIUsage.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+
+        record(user, "api.openai.com", "gpt-4o", 100, 50, "0.010000")
+        record(user, "api.openai.com", "gpt-4o-mini", 200, 100, "0.002500")
+        record(user, "ollama.local", "llama3", 10, 5)
+        record(make_user(), "api.openai.com", "gpt-4o", 999, 0, "1")
+        record(user, "api.openai.com", "gpt-4o", 500, 0, "5", days_ago=60)
         body = auth_client.get(COSTS).json()
         assert body["available"] is True
         assert (body["requests"], body["total_tokens"], body["cost"]) == (3, 465, 0.0125)
         assert body["providers"] == [
             {
-                "provider": "ollama",
-                "requests": 1,
-                "prompt_tokens": 10,
-                "completion_tokens": 5,
-                "total_tokens": 15,
-                "cost": 0.0,
-            },
-            {
-                "provider": "openai",
+                "provider": "api.openai.com",
                 "requests": 2,
                 "prompt_tokens": 300,
                 "completion_tokens": 150,
                 "total_tokens": 450,
                 "cost": 0.0125,
             },
+            {
+                "provider": "ollama.local",
+                "requests": 1,
+                "prompt_tokens": 10,
+                "completion_tokens": 5,
+                "total_tokens": 15,
+                "cost": 0.0,
+            },
         ]
         assert [(m["provider"], m["model"], m["total_tokens"]) for m in body["models"]] == [
-            ("ollama", "llama3", 15),
-            ("openai", "gpt-4o", 150),
-            ("openai", "gpt-4o-mini", 300),
+            ("api.openai.com", "gpt-4o", 150),
+            ("api.openai.com", "gpt-4o-mini", 300),
+            ("ollama.local", "llama3", 15),
         ]
         assert auth_client.get(USAGE).json()["llm"] == {"requests": 3, "total_tokens": 465, "cost": 0.0125}
+        since = (timezone.now() - timedelta(days=90)).date().isoformat()
+        assert auth_client.get(COSTS, {"from": since}).json()["cost"] == 5.0125
 
 
 def test_counter_survives_a_cleared_cache_between_flushes(user):

@@ -174,6 +174,28 @@ def _usage() -> None:
     ApiUsageDaily.objects.create(user=UserFactory(), day=timezone.now().date(), count=1)
 
 
+def _credential() -> None:
+    from integrations.services import credential_create
+
+    credential = credential_create(owner=UserFactory(), name="c", type="http_bearer", data={"token": "t0123456789"})
+    from integrations.models import Integration
+
+    Integration.objects.create(owner=credential.owner, type="slack", name="i", credential=credential)
+
+
+def _ai_usage() -> None:
+    from integrations.models import AIUsage
+
+    AIUsage.objects.create(user=UserFactory(), provider="p", base_url="https://p/v1", model="m", total_tokens=1)
+
+
+def _template() -> None:
+    from templates_app.models import Template
+
+    template = Template.objects.create(owner=UserFactory(), name="t", definition={"nodes": [], "edges": []})
+    template.parameters.create(name="who")
+
+
 CHANGELISTS: list[tuple[str, Callable[[], None]]] = [
     ("executions_execution", _execution),
     ("executions_steprun", _step),
@@ -186,6 +208,10 @@ CHANGELISTS: list[tuple[str, Callable[[], None]]] = [
     ("accounts_apikey", _api_key),
     ("audit_auditevent", _audit),
     ("analytics_apiusagedaily", _usage),
+    ("integrations_credential", _credential),
+    ("integrations_integration", _credential),
+    ("integrations_aiusage", _ai_usage),
+    ("templates_app_template", _template),
 ]
 
 

@@ -62,7 +62,7 @@ class TestJsonMetrics:
         assert flows["queue"]["available"] is True
         assert set(flows["queue"]["queues"]) == {"default", "steps"}
         assert body["ai_usage"] == {
-            "available": False,
+            "available": True,
             "requests": 0,
             "total_tokens": 0,
             "cost": 0.0,
