@@ -11,6 +11,8 @@ api_v1 = [
     path("", include("monitoring.api.urls")),
     path("", include("workflows.api.urls")),
     path("", include("executions.api.urls")),
+    path("", include("nlparse.api.urls")),
+    path("", include("files.api.urls")),
 ]
 
 urlpatterns = [
