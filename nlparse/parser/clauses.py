@@ -278,8 +278,13 @@ class _Reader(Transformer):
         return lexicon.WEEKDAYS[word.removesuffix("s") if word not in lexicon.WEEKDAYS else word]
 
     def day_of_month(self, meta: Any, children: list[Any]) -> int:
-        token = children[0]
-        text = str(token).lower()
+        return children[0]
+
+    def ordinal_day(self, meta: Any, children: list[Any]) -> int:
+        return self.day_number(meta, children)
+
+    def day_number(self, meta: Any, children: list[Any]) -> int:
+        text = str(children[0]).lower()
         value = lexicon.ORDINAL_WORDS.get(text) or int("".join(ch for ch in text if ch.isdigit()) or 0)
         if not 1 <= value <= 31:
             raise _Unreadable(f"day {value}")

@@ -67,8 +67,11 @@ class Recurrence:
                 self.note("Cron runs at most once a minute; using every minute")
                 minute, hour = "*", "*"
             elif unit == "minute":
-                if n >= 60 and n % 60 == 0:
-                    minute, hour = "0", _step(n // 60, 24, self)
+                if n >= 60:
+                    hours = max(1, round(n / 60))
+                    if n % 60:
+                        self.note(f"Cron cannot run every {n} minutes; using every {hours} hours")
+                    minute, hour = "0", _step(hours, 24, self)
                 else:
                     minute, hour = _step(n, 60, self), "*"
             elif unit == "hour":

@@ -110,7 +110,7 @@ def chunks(text: str) -> list[Chunk]:
             continue
         if token.type == "WORD" and lowered in _CUT_BEFORE:
             close()
-        elif (token.type == "COMMA" or lowered == "and" or lowered in _MAYBE_CUT_BEFORE) and current:
+        elif (token.type in ("COMMA", "COLON") or lowered == "and" or lowered in _MAYBE_CUT_BEFORE) and current:
             maybe.append(len(current))
         current.append(token)
         index += 1
@@ -124,7 +124,7 @@ def _is_list_marker(tokens: list[Token], index: int) -> bool:
         return True
     if token.type == "NUMBER" and "." not in token and index + 1 < len(tokens):
         following = tokens[index + 1]
-        return str(following) in (".", ")", ":") and following.type in ("STOP", "SYMBOL")
+        return str(following) in (".", ")", ":") and following.type in ("STOP", "SYMBOL", "COLON")
     return False
 
 
@@ -154,7 +154,7 @@ def best_clauses(text: str, chunk: Chunk, read: Reader) -> list[Clause]:
 
     Dynamic programming over the cut points: the cost of a clause that parses
     is its filler words (1.5 each, stop-words a quarter), of one that does not
-    one per word, so an unknown phrase is cut off and reported rather than
+    one per word (stop-words a quarter), so an unknown phrase is cut off and reported rather than
     swallowed as filler; a small cost per clause prefers fewer, longer clauses.
     """
     bounds = [0, *chunk.maybe, len(chunk.tokens)]
@@ -180,9 +180,13 @@ def best_clauses(text: str, chunk: Chunk, read: Reader) -> list[Clause]:
 def _trim(tokens: list[Token]) -> list[Token]:
     """Drop separators at the edges of a clause: a leading "and", commas."""
     start, end = 0, len(tokens)
-    while start < end and (tokens[start].type == "COMMA" or str(tokens[start]).lower() == "and"):
+    while start < end and (tokens[start].type in ("COMMA", "COLON") or str(tokens[start]).lower() == "and"):
         start += 1
-    while end > start and tokens[end - 1].type in ("COMMA", "SYMBOL") and str(tokens[end - 1]) not in ('"', "'", ")"):
+    while (
+        end > start
+        and tokens[end - 1].type in ("COMMA", "COLON", "SYMBOL")
+        and str(tokens[end - 1]) not in ('"', "'", ")")
+    ):
         end -= 1
     return tokens[start:end]
 
@@ -198,7 +202,7 @@ def _read_tokens(text: str, tokens: list[Token], sentence: int, read: Reader) ->
 
 def _cost(text: str, clause: Clause) -> float:
     if not clause.reading.understood:
-        return 1.0 * len(clause.words)
+        return sum(0.25 if str(t).lower() in lexicon.STOPWORDS else 1.0 for t in clause.words)
     return sum(_filler_weight(text, span) for span in clause.reading.filler_spans)
 
 
