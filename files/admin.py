@@ -11,5 +11,5 @@ class StoredFileAdmin(admin.ModelAdmin):
     list_filter = ["category", "status"]
     search_fields = ["name", "owner__email", "sha256"]
     raw_id_fields = ["owner", "workflow", "execution"]
-    readonly_fields = ["blob", "content_type", "declared_content_type", "size", "sha256", "created_at", "updated_at"]
+    readonly_fields = ["key", "content_type", "declared_content_type", "size", "sha256", "created_at", "updated_at"]
     date_hierarchy = "created_at"

@@ -1,4 +1,4 @@
-"""Uploaded files: metadata in the database, bytes in the ``files`` storage under an id-based key."""
+"""Uploaded files: metadata in the database, bytes in the ``files`` storage (files/storage.py) under an id-based key."""
 
 from __future__ import annotations
 
@@ -8,12 +8,6 @@ from django.conf import settings
 from django.db import models
 
 from executions.engine.nodes.trigger_manual import FILE_CATEGORIES
-from files.storage import file_storage
-
-
-def storage_key(instance: StoredFile, filename: str) -> str:
-    """``<owner id>/<file id>``: never the client's name, so no name can escape or collide."""
-    return f"{instance.owner_id}/{instance.id}"
 
 
 class StoredFile(models.Model):
@@ -30,7 +24,9 @@ class StoredFile(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="files")
     name = models.CharField(max_length=255, help_text="The client's file name, made safe.")
     description = models.TextField(blank=True)
-    blob = models.FileField(storage=file_storage, upload_to=storage_key, max_length=255)
+    key = models.CharField(
+        max_length=255, help_text="Where the bytes are in the 'files' storage: <owner id>/<file id>, never the name."
+    )
     content_type = models.CharField(max_length=255, help_text="Sniffed from the bytes.")
     declared_content_type = models.CharField(max_length=255, blank=True, help_text="What the client said it is.")
     category = models.CharField(max_length=16, choices=Category.choices)

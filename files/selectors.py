@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from files.models import StoredFile
+from files.storage import file_storage
 from flowbuilder.api.errors import NotFound, PayloadTooLarge
 
 
@@ -93,5 +94,5 @@ def file_bytes_for(execution: HasOwner, file_id: Any, *, max_bytes: int | None =
     limit = settings.FLOWBUILDER_FILE_MAX_BYTES if max_bytes is None else max_bytes
     if stored.size > limit:
         raise PayloadTooLarge(f"File '{stored.name}' is {stored.size:,} bytes; a step reads at most {limit:,}")
-    with stored.blob.open("rb") as handle:
+    with file_storage().open(stored.key, "rb") as handle:
         return stored, handle.read()

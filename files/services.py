@@ -25,7 +25,7 @@ from files import selectors, signals
 from files.models import StoredFile
 from files.names import safe_filename
 from files.sniffing import SNIFF_BYTES, category_for, sniff
-from files.storage import file_storage
+from files.storage import file_storage, storage_key
 from flowbuilder.api.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
 from workflows.models import Workflow, WorkflowShare
 from workflows.permissions import workflow_permissions
@@ -122,8 +122,8 @@ def file_upload(
             used = selectors.storage_used(owner)
             if used + size > quota:
                 raise _QuotaExceeded(used)
-            stored.blob.save(stored.name, upload, save=False)
-            saved = stored.blob.name
+            saved = file_storage().save(storage_key(owner.pk, stored.pk), upload)
+            stored.key = saved
             stored.save()
             if process_immediately:
                 _start(stored, workflow=workflow, actor=owner, input_data=None, base_url=base_url)
@@ -218,7 +218,7 @@ def file_processing_finish(*, execution: Execution) -> int:
 @transaction.atomic
 def file_delete(*, stored: StoredFile) -> None:
     """Delete the row now and its bytes once that commits."""
-    name = stored.blob.name
+    name = stored.key
     StoredFile.objects.filter(pk=stored.pk).delete()
 
     def remove_bytes() -> None:

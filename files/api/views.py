@@ -19,6 +19,7 @@ from accounts.permissions import HasApiPermission
 from files import selectors, services
 from files.api import serializers as s
 from files.models import StoredFile
+from files.storage import file_storage
 from files.uploads import SizeLimitUploadHandler
 from flowbuilder.api.errors import PayloadTooLarge
 
@@ -117,7 +118,10 @@ class FileViewSet(viewsets.mixins.ListModelMixin, viewsets.mixins.RetrieveModelM
     def download(self, request: Request, pk: str) -> FileResponse:
         stored = self.get_object()
         response = FileResponse(
-            stored.blob.open("rb"), as_attachment=True, filename=stored.name, content_type=stored.content_type
+            file_storage().open(stored.key, "rb"),
+            as_attachment=True,
+            filename=stored.name,
+            content_type=stored.content_type,
         )
         response["Content-Length"] = str(stored.size)
         response["X-Content-Type-Options"] = "nosniff"
