@@ -77,3 +77,31 @@ def test_filetype_fallback_without_libmagic(monkeypatch):
 )
 def test_categories(content_type, category):
     assert sniffing.category_for(content_type) == category
+
+
+def test_s3_storage_is_configured_only_when_a_bucket_is_set():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'flowbuilder.settings'; django.setup(); "
+        "from django.conf import settings; from django.core.files.storage import storages; "
+        "s = storages['files']; print(json.dumps([type(s).__module__, getattr(s, 'bucket_name', None), "
+        "getattr(s, 'endpoint_url', None), getattr(s, 'location', None), getattr(s, 'default_acl', 'x')]))"
+    )
+    env = {
+        **os.environ,
+        "FLOWBUILDER_S3_BUCKET": "flowbuilder-files",
+        "FLOWBUILDER_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "FLOWBUILDER_S3_PREFIX": "uploads",
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [
+        "storages.backends.s3",
+        "flowbuilder-files",
+        "http://127.0.0.1:9000",
+        "uploads",
+        None,
+    ]
