@@ -7,15 +7,15 @@ import sys
 from typing import Any
 
 
-def check_case(case: Any) -> list[str]:
-    """What differs between the parse of ``case.text`` and the case's expectations (empty when it matches)."""
+def check_case(case: Any) -> tuple[Any, list[str]]:
+    """The parse of ``case.text`` and what differs from the case's expectations (empty when it matches)."""
     from flowbuilder.api.errors import ApplicationError
     from nlparse.parser import parse_text
 
     try:
         result = parse_text(case.text)
     except ApplicationError as exc:
-        return [f"{exc.code}: {exc.message} {exc.details}"]
+        return None, [f"{exc.code}: {exc.message} {exc.details}"]
     nodes = result.definition["nodes"]
     problems = []
     types = [n["type"] for n in nodes]
@@ -35,7 +35,7 @@ def check_case(case: Any) -> list[str]:
         for key, value in expected.items():
             if config.get(key) != value:
                 problems.append(f"nodes[{index}].config.{key} {config.get(key)!r} != {value!r}")
-    return problems
+    return result, problems
 
 
 def main() -> int:
@@ -49,12 +49,12 @@ def main() -> int:
     failures = 0
     confidences = []
     for case in CORPUS:
-        problems = check_case(case)
+        result, problems = check_case(case)
         if problems:
             failures += 1
             print(f"MISS {case.text!r}\n     " + "\n     ".join(problems))
         else:
-            confidences.append(parse_text(case.text).confidence)
+            confidences.append(result.confidence)
     passed = len(CORPUS) - failures
     print(f"corpus: {passed}/{len(CORPUS)} sentences fully right ({100 * passed / len(CORPUS):.1f}%)")
     if confidences:

@@ -118,6 +118,24 @@ CORPUS: list[Case] = [
         schedule("0 9 * * *"),
         ["trigger.schedule", "llm"],
     ),
+    Case("every 10 min fetch https://a.example.com/x", schedule("*/10 * * * *"), ["trigger.schedule", "http_request"]),
+    Case(
+        "Every 1st of the month at 8am send the invoice report to finance@example.com",
+        schedule("0 8 1 * *"),
+        ["trigger.schedule", "email"],
+        {1: {"to": "finance@example.com"}},
+    ),
+    Case(
+        "Run the workflow 'Cleanup' every Sunday at 3am",
+        schedule("0 3 * * 0"),
+        ["trigger.schedule", "sub_workflow"],
+        {1: {"workflow_id": "{{ vars.run_workflow_workflow_id }}"}},
+    ),
+    Case(
+        "Every day at 09:00 in Berlin, fetch https://a.example.com/x then email me@example.com",
+        schedule("0 9 * * *", "Europe/Berlin"),
+        ["trigger.schedule", "http_request", "email"],
+    ),
     # --- other triggers ---------------------------------------------------------------
     Case(
         "When a webhook is received, POST the result to https://hooks.example.com/in",
@@ -206,6 +224,13 @@ CORPUS: list[Case] = [
         ["trigger.webhook", "llm", "webhook_response"],
         {0: {"respond": "when_done"}},
     ),
+    Case("Wait half an hour then post to Slack", MANUAL, ["trigger.manual", "delay", "slack"], {1: {"seconds": 1800}}),
+    Case(
+        "When a webhook is received, send the payload to https://a.example.com/in",
+        WEBHOOK,
+        ["trigger.webhook", "http_request"],
+        {1: {"method": "POST", "body": "{{ input.body }}"}},
+    ),
     # --- conditions -------------------------------------------------------------------
     Case(
         "Every weekday at 9am Paris time, fetch https://api.example.com/status, then if the status is 500 email "
@@ -226,6 +251,12 @@ CORPUS: list[Case] = [
         MANUAL,
         ["trigger.manual", "http_request", "condition", "slack", "merge", "delay"],
         {2: {"expression": "{{ steps.fetch.output.status != 200 }}"}},
+    ),
+    Case(
+        "Every 5 minutes ping https://a.example.com/health; if the status is not 200 notify ops@example.com",
+        schedule("*/5 * * * *"),
+        ["trigger.schedule", "http_request", "condition", "email"],
+        {2: {"expression": "{{ steps.fetch.output.status != 200 }}"}, 3: {"to": "ops@example.com"}},
     ),
     Case(
         "When a webhook is received, if the status is 'paid' POST it to https://a.example.com/paid",
@@ -264,4 +295,5 @@ HARD: list[tuple[str, list[str]]] = [
     ("Every day fetch https://a.example.com/x", ["No time given; it runs at midnight", "No time zone given"]),
     ("Every 7 minutes fetch https://a.example.com/x", ["Every 7 restarts at each hour"]),
     ("Run the python script", ["Write the script's code"]),
+    ("Each night at 2am post to Slack and back up the database", ["Did not understand 'back up the database'"]),
 ]
