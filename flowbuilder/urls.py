@@ -13,6 +13,8 @@ api_v1 = [
     path("", include("executions.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("templates_app.api.urls")),
+    path("", include("nlparse.api.urls")),
+    path("", include("files.api.urls")),
 ]
 
 urlpatterns = [
