@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "integrations",
     "templates_app",
     "monitoring",
+    "nlparse",
+    "files",
     "audit",
     "analytics",
 ]
@@ -402,6 +404,37 @@ STORAGES = {
 # (embedded mode); production images run collectstatic.
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+
+# --- files --------------------------------------------------------------------------------
+
+# Uploads (files app): size limit per file, storage quota per user.
+FLOWBUILDER_FILE_MAX_BYTES = env.int("FLOWBUILDER_FILE_MAX_BYTES", default=25 * 1024 * 1024)
+FLOWBUILDER_FILE_QUOTA_BYTES = env.int("FLOWBUILDER_FILE_QUOTA_BYTES", default=1024 * 1024 * 1024)
+# The upload endpoint's body may be as large as a file plus the multipart framing.
+API_BODY_LIMIT_OVERRIDES = {"/api/v1/files/upload": FLOWBUILDER_FILE_MAX_BYTES + 64 * 1024}
+# File bytes live in the "files" storage: local disk under MEDIA_ROOT/files, or any
+# S3-compatible store (AWS, MinIO, Ceph, R2…) when FLOWBUILDER_S3_BUCKET is set.
+FLOWBUILDER_S3_BUCKET = env.str("FLOWBUILDER_S3_BUCKET", default="")
+if FLOWBUILDER_S3_BUCKET:
+    STORAGES["files"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": FLOWBUILDER_S3_BUCKET,
+            "endpoint_url": env.str("FLOWBUILDER_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("FLOWBUILDER_S3_REGION", default="") or None,
+            "access_key": env.str("FLOWBUILDER_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("FLOWBUILDER_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("FLOWBUILDER_S3_PREFIX", default="files"),
+            "default_acl": None,  # private: downloads go through the API's owner check
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["files"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT / "files"), "file_permissions_mode": 0o600},
+    }
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

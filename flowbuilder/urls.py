@@ -15,6 +15,8 @@ api_v1 = [
     path("", include("executions.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("templates_app.api.urls")),
+    path("", include("nlparse.api.urls")),
+    path("", include("files.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("analytics.api.urls")),
 ]

@@ -61,7 +61,11 @@ LLM_SUMMARIZE_NOTIFY = BuiltinTemplate(
                 {
                     "to": "{{ notify_email }}",
                     "subject": "Summary: {{ input.body.title | default('new document') }}",
-                    "body": "{{ steps.summarize.output.text }}\n\n(Summarised by {{ model }}.)",
+                    # A dry run does not call the model: its step has no text.
+                    "body": (
+                        "{{ steps.summarize.output.text | default('(no summary: a dry run does not call the model)') }}"
+                        "\n\n(Summarised by {{ model }}.)"
+                    ),
                 },
             ),
             node("empty", "transform", "Nothing to summarise", {"value": {"summarized": False, "reason": "no text"}}),

@@ -194,7 +194,13 @@ API_SYNC = BuiltinTemplate(
                 "synced",
                 "output",
                 "Synced",
-                {"value": {"synced": "{{ steps.prepare.output.count }}", "status": "{{ steps.write.output.status }}"}},
+                # A dry run only describes the write: no status then.
+                {
+                    "value": {
+                        "synced": "{{ steps.prepare.output.count }}",
+                        "status": "{{ steps.write.output.status | default(none) }}",
+                    }
+                },
             ),
             node("nothing", "output", "Nothing to sync", {"value": {"synced": 0}}),
         ],

@@ -62,7 +62,8 @@ LEAD_FOLLOW_UP = BuiltinTemplate(
                     "subject": "{{ subject }}",
                     "body": (
                         "Hi {{ input.body.name | default('there') }},\n\n"
-                        "Thank you for your interest in {{ company_name }}. We read your message and would love "
+                        # No full stop right after the name: "Acme Inc." would end in two.
+                        "Thank you for your interest in {{ company_name }}, and for your message. We would love "
                         "to learn more about what you need. When would suit you for a short call?\n\n"
                         "Best regards,\n{{ sender_name }}"
                     ),

@@ -2,7 +2,8 @@
 
 * ``target_server`` (127.0.0.1, allow-listed by the tests): echo, status codes,
   redirects, big and slow bodies, an OAuth2 token endpoint and a protected
-  resource, a Slack incoming-webhook look-alike.
+  resource, a Slack incoming-webhook look-alike, and JSON documents a test
+  puts in ``state["documents"]`` (served at ``/documents/<name>``).
 * ``internal_server`` (127.0.0.2) and ``internal_v6_server`` ([::1]): stand for
   what must never be reached; every request they get is recorded, and the
   tests assert there were none.
@@ -179,6 +180,13 @@ class TargetHandler(BaseHandler):
         elif path == "/oauth/protected":
             ok = hit["headers"].get("authorization") == f"Bearer {state.get('access_token')}"
             self._send(200 if ok else 401, {"ok": ok, "auth": hit["headers"].get("authorization")})
+        elif path.startswith("/documents/"):
+            name = path.removeprefix("/documents/")
+            documents = state.get("documents", {})
+            if name in documents:
+                self._send(200, documents[name])
+            else:
+                self._send(404, {"error": "no such document"})
         elif path.startswith("/slack/"):
             if path.endswith("/gone"):
                 self._send(404, "no_service", content_type="text/plain")
