@@ -80,6 +80,11 @@ AUDITED_MODELS: dict[str, dict[str, Any]] = {
     },
     "integrations.Integration": {"name": "integration", "exclude": ("updated_at",)},
     "templates_app.Template": {"name": "template", "exclude": ("updated_at", "usage_count")},
+    # Processing state is the engine's; uploads, renames and deletes are what is audited.
+    "files.StoredFile": {
+        "name": "file",
+        "exclude": ("updated_at", "status", "processing_result", "execution", "workflow"),
+    },
     "django_celery_beat.PeriodicTask": {
         "name": "periodic_task",
         "exclude": ("last_run_at", "total_run_count", "date_changed"),

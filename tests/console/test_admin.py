@@ -196,6 +196,20 @@ def _template() -> None:
     template.parameters.create(name="who")
 
 
+def _stored_file() -> None:
+    from files.models import StoredFile
+
+    StoredFile.objects.create(
+        owner=UserFactory(),
+        name="a.csv",
+        key=f"k{StoredFile.objects.count()}",
+        content_type="text/csv",
+        category="data",
+        size=1,
+        sha256="0" * 64,
+    )
+
+
 CHANGELISTS: list[tuple[str, Callable[[], None]]] = [
     ("executions_execution", _execution),
     ("executions_steprun", _step),
@@ -212,6 +226,7 @@ CHANGELISTS: list[tuple[str, Callable[[], None]]] = [
     ("integrations_integration", _credential),
     ("integrations_aiusage", _ai_usage),
     ("templates_app_template", _template),
+    ("files_storedfile", _stored_file),
 ]
 
 
