@@ -1,4 +1,4 @@
-"""File fixtures: bytes stored in a temporary directory; the engine fixtures of tests/executions."""
+"""File fixtures: bytes stored in a temporary directory."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import struct
 import zlib
 
 import pytest
-
-from tests.executions.conftest import celery_worker, inline_engine  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

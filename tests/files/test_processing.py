@@ -9,7 +9,7 @@ from executions.models import Execution
 from files import selectors, signals
 from files.models import StoredFile
 from files.selectors import FileNotAvailable
-from tests.executions.conftest import wait_for
+from tests.engine_fixtures import wait_for
 from tests.factories import WorkflowFactory
 from tests.files.conftest import CSV_BYTES, PDF_BYTES, png_bytes
 from tests.workflows.helpers import linear, node

@@ -1,9 +1,8 @@
-"""The engine fixtures of tests/executions and the local peers of tests/integrations, for running workflows
+"""The local peers of tests/integrations, for running workflows
 made from templates."""
 
 from __future__ import annotations
 
-from tests.executions.conftest import inline_engine  # noqa: F401  (a fixture)
 from tests.integrations.factories import make_credential  # noqa: F401  (a fixture)
 from tests.integrations.servers import (  # noqa: F401  (fixtures)
     internal_server,

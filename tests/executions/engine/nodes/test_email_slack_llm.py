@@ -10,7 +10,7 @@ import pytest
 
 from executions.models import Execution
 from integrations.models import AIUsage
-from tests.executions.conftest import wait_for
+from tests.engine_fixtures import wait_for
 from tests.integrations.servers import OPENAI_KEY, SMTP_PASSWORD, SMTP_USER
 from tests.workflows.helpers import linear, node
 from workflows.services import workflow_create

@@ -19,7 +19,7 @@ from executions.engine.types import NodeCategory, NodeContext, NodeError, NodeRe
 from executions.models import ExecutionLog
 from executions.services import execution_start
 from integrations.models import Credential
-from tests.executions.conftest import wait_finished
+from tests.engine_fixtures import wait_finished
 from tests.workflows.helpers import linear, node
 from workflows.services import workflow_create
 

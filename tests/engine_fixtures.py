@@ -1,4 +1,7 @@
-"""Engine fixtures: a real Celery worker (threads) on the Redis broker, and waiting helpers."""
+"""Engine fixtures for every test package: a real Celery worker (threads) on the Redis broker, an in-thread engine, waiting helpers.
+
+Registered as a plugin by tests/conftest.py (pytest_plugins).
+"""
 
 from __future__ import annotations
 
