@@ -10,7 +10,6 @@ from django.core.management import call_command
 
 from audit.models import AuditEvent
 from integrations.models import Credential
-from tests.executions.conftest import inline_engine  # noqa: F401  (fixture)
 from tests.integrations.servers import OPENAI_KEY
 from tests.integrations.test_crypto import NEW_KEY, OLD_KEY
 from tests.workflows.helpers import linear, node
@@ -47,7 +46,7 @@ def test_credential_changes_are_audited_without_the_secret(auth_client, user):
         assert secret not in text
 
 
-def test_use_by_a_step_is_recorded_with_the_run_and_node(inline_engine, user, make_credential, target_server):  # noqa: F811
+def test_use_by_a_step_is_recorded_with_the_run_and_node(inline_engine, user, make_credential, target_server):
     credential = make_credential("http_bearer", {"token": TOKEN})
     definition = linear(
         node("start", "trigger.manual"),

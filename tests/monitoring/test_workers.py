@@ -1,4 +1,4 @@
-"""Monitoring against the session's real Celery worker (here, where that fixture lives)."""
+"""Monitoring against the session's real Celery worker."""
 
 from __future__ import annotations
 
