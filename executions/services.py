@@ -1,7 +1,11 @@
-"""Execution writes: start (with idempotency and concurrency limits), cancel, retry, rerun, approvals.
+"""Execution writes: start (with idempotency and concurrency limits), cancel, retry, rerun, approvals, purge.
 
 The execution row and all its step rows are written before anything is
-queued, and the start is queued only after that transaction commits.
+queued, and the start is queued only after that transaction commits. Each
+operator-visible write records its audit event in the same transaction
+(``execution.started``, ``.cancelled``, ``.retried``, ``.rerun``,
+``.approved``, ``.rejected``, ``executions.purged``); child runs of
+sub-workflow and for_each steps are the engine's business and are not audited.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from accounts.models import User
+from audit.services import audit_record
 from executions.engine import registry, runner
 from executions.engine.dispatch import dispatcher
 from executions.engine.types import ChildRun, NodeError
@@ -144,6 +149,20 @@ def execution_start(
         ExecutionLog.objects.create(execution=execution, message=f"Held: the workflow already has {limit} active runs")
     else:
         _queue_start(execution)
+    audit_record(
+        action="execution.started",
+        obj=execution,
+        object_repr=f"{workflow.name} (run)",
+        actor=actor,
+        changes={
+            "workflow_id": str(workflow.pk),
+            "version": version.number,
+            "trigger": trigger,
+            "mode": mode,
+            "held": held,
+            **({"retry_of": str(retry_of.pk)} if retry_of is not None else {}),
+        },
+    )
     return execution, True
 
 
@@ -193,11 +212,14 @@ def _uuid_or_none(value: Any) -> Any:
         return None
 
 
+@transaction.atomic
 def execution_cancel(*, execution: Execution, reason: str = "Cancelled by a user") -> Execution:
+    """Cancel a run that has not ended; raises Conflict (and records nothing) if it has."""
     if not runner.cancel_execution(execution.pk, reason=reason):
         execution.refresh_from_db(fields=["status"])
         raise Conflict(f"The run already ended ({execution.status})")
     execution.refresh_from_db()
+    audit_record(action="execution.cancelled", obj=execution, changes={"reason": reason})
     return execution
 
 
@@ -225,9 +247,16 @@ def execution_retry(*, execution: Execution, actor: User | None) -> Execution:
     ExecutionLog.objects.create(
         execution=retry, level="info", message=f"Retry of run {execution.pk}: reusing {len(fresh)} succeeded step(s)"
     )
+    audit_record(
+        action="execution.retried",
+        obj=execution,
+        actor=actor,
+        changes={"new_execution_id": str(retry.pk), "reused_steps": len(fresh)},
+    )
     return retry
 
 
+@transaction.atomic
 def execution_rerun(*, execution: Execution, actor: User | None) -> Execution:
     """A fresh run of the workflow's current version with the same input."""
     rerun, _ = execution_start(
@@ -237,9 +266,11 @@ def execution_rerun(*, execution: Execution, actor: User | None) -> Execution:
         trigger=Execution.Trigger.RERUN,
         mode=execution.mode,
     )
+    audit_record(action="execution.rerun", obj=execution, actor=actor, changes={"new_execution_id": str(rerun.pk)})
     return rerun
 
 
+@transaction.atomic
 def approval_decide(*, execution: Execution, node_id: str, actor: User, approved: bool, comment: str = "") -> Execution:
     """Approve or reject a waiting approval step; only its approvers (default: the owner) may."""
     step = StepRun.objects.filter(execution=execution, node_id=node_id).first()
@@ -257,4 +288,42 @@ def approval_decide(*, execution: Execution, node_id: str, actor: User, approved
     if not runner.resume_step(step.pk, {"decision": decision}):
         raise Conflict("The approval step is not waiting for a decision any more")
     execution.refresh_from_db()
+    audit_record(
+        action="execution.approved" if approved else "execution.rejected",
+        obj=execution,
+        actor=actor,
+        changes={"node_id": node_id, "comment": comment},
+    )
     return execution
+
+
+def executions_purge(
+    *, older_than: timedelta, dry_run: bool = False, batch_size: int = 500, now: datetime | None = None
+) -> int:
+    """Delete finished top-level runs created more than ``older_than`` ago, with their steps, logs and children.
+
+    Runs still active are never touched, whatever their age. Deletes in
+    batches (each its own transaction, so a large purge holds no long lock)
+    and records one ``executions.purged`` audit event. Answers the number of
+    top-level runs deleted (or that would be, with ``dry_run``).
+    """
+    cutoff = (now or timezone.now()) - older_than
+    expired = Execution.objects.filter(parent__isnull=True, created_at__lt=cutoff, status__in=Execution.FINISHED)
+    if dry_run:
+        return expired.count()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(expired.order_by("created_at").values_list("pk", flat=True)[:batch_size])
+            if not batch:
+                break
+            # Children hang off their parent's row (and their steps off theirs): one cascade.
+            Execution.objects.filter(pk__in=batch).delete()
+            total += len(batch)
+    if total:
+        audit_record(
+            action="executions.purged",
+            object_type=Execution._meta.label_lower,
+            changes={"deleted": total, "created_before": cutoff.isoformat()},
+        )
+    return total

@@ -52,6 +52,8 @@ EMBEDDED = not REDIS_URL and not env.str("CELERY_BROKER_URL", default="")
 # --- applications -----------------------------------------------------------
 
 INSTALLED_APPS = [
+    # Before the admin: its templates override the admin's index (the dashboard).
+    "console",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -80,9 +82,13 @@ INSTALLED_APPS = [
     "monitoring",
     "nlparse",
     "files",
+    "audit",
+    "analytics",
 ]
 
 MIDDLEWARE = [
+    # First, so that its latency covers the whole stack.
+    "monitoring.middleware.PrometheusMiddleware",
     "flowbuilder.api.middleware.RequestIDMiddleware",
     "flowbuilder.api.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -92,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",
+    "analytics.middleware.ApiUsageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -202,6 +210,8 @@ GUEST_SESSION_TTL = timedelta(minutes=env.int("GUEST_SESSION_MINUTES", default=6
 CROSS_SYSTEM_TOKEN_TTL = timedelta(minutes=env.int("CROSS_SYSTEM_TOKEN_MINUTES", default=5))
 CROSS_SYSTEM_SIGNING_KEY = env.str("CROSS_SYSTEM_SIGNING_KEY", default="") or SECRET_KEY
 API_KEY_LAST_USED_RESOLUTION = timedelta(seconds=60)
+# Trusted reverse proxies in front: client IPs (audit, throttles, axes) come from X-Forwarded-For.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 # django-axes: lock an (e-mail, IP) pair out after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
@@ -210,7 +220,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "flowbuilder.api.errors.axes_lockout_response"
-AXES_IPWARE_PROXY_COUNT = env.int("NUM_PROXIES", default=0) or None
+AXES_IPWARE_PROXY_COUNT = NUM_PROXIES or None
 
 # django-allauth, headless: e-mail verification and password reset for the SPA.
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -253,7 +263,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["flowbuilder.api.throttling.RateLimitThrottle"],
     "EXCEPTION_HANDLER": "flowbuilder.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) or None,
+    "NUM_PROXIES": NUM_PROXIES or None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
@@ -322,6 +332,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "executions.recover",
         "schedule": env.float("FLOWBUILDER_SWEEP_INTERVAL_SECONDS", default=15),
     },
+    "purge-audit-events": {"task": "audit.purge", "schedule": 24 * 3600},
+    "flush-api-usage": {
+        "task": "analytics.flush_api_usage",
+        "schedule": env.float("FLOWBUILDER_API_USAGE_FLUSH_SECONDS", default=60),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -355,6 +370,20 @@ FLOWBUILDER_MAX_STEP_OUTPUT_BYTES = env.int("FLOWBUILDER_MAX_STEP_OUTPUT_BYTES",
 FLOWBUILDER_MAX_INPUT_BYTES = env.int("FLOWBUILDER_MAX_INPUT_BYTES", default=1_000_000)
 # Extra node type modules to load (plugins; the tests' flaky and slow nodes).
 FLOWBUILDER_EXTRA_NODE_MODULES = env.list("FLOWBUILDER_EXTRA_NODE_MODULES", default=[])
+
+# --- staff console, audit, monitoring ---------------------------------------------------
+
+# Audit events older than this many days are purged daily (0: keep them forever).
+FLOWBUILDER_AUDIT_RETENTION_DAYS = env.int("FLOWBUILDER_AUDIT_RETENTION_DAYS", default=365)
+# /metrics (Prometheus) answers a scraper sending "Authorization: Bearer <this>", or a staff session.
+FLOWBUILDER_METRICS_TOKEN = env.str("FLOWBUILDER_METRICS_TOKEN", default="")
+# Celery's inspect ping (health, dashboard, metrics): how long to wait for workers, how long to cache the answer.
+FLOWBUILDER_WORKER_PING_TIMEOUT = env.float("FLOWBUILDER_WORKER_PING_TIMEOUT", default=1.0)
+FLOWBUILDER_WORKER_PING_CACHE_SECONDS = env.int("FLOWBUILDER_WORKER_PING_CACHE_SECONDS", default=30)
+# A step queued or pending longer than this is shown as stuck on the dashboard.
+FLOWBUILDER_STUCK_STEP_SECONDS = env.int("FLOWBUILDER_STUCK_STEP_SECONDS", default=300)
+# Where LLM token and cost records live (installed by the integrations app); "" for none.
+FLOWBUILDER_AI_USAGE_MODEL = env.str("FLOWBUILDER_AI_USAGE_MODEL", default="integrations.AIUsage")
 
 # --- e-mail ---------------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from monitoring.views import metrics
+
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("monitoring.api.urls")),
@@ -15,6 +17,8 @@ api_v1 = [
     path("", include("templates_app.api.urls")),
     path("", include("nlparse.api.urls")),
     path("", include("files.api.urls")),
+    path("", include("audit.api.urls")),
+    path("", include("analytics.api.urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +28,7 @@ urlpatterns = [
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("metrics", metrics, name="prometheus-metrics"),
     path("_allauth/", include("allauth.headless.urls")),
 ]
 

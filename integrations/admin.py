@@ -26,6 +26,7 @@ class CredentialAdmin(admin.ModelAdmin):
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
     list_display = ["name", "type", "owner", "credential", "updated_at"]
+    list_select_related = ["owner", "credential"]  # credential is nullable: Django would not join it
     list_filter = ["type"]
     search_fields = ["name", "owner__email"]
     raw_id_fields = ["owner", "credential"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import User
+from audit.services import audit_credential_use
 from flowbuilder.api.errors import ApplicationError, NotFound, ServiceUnavailable, ValidationFailed
 from integrations import ai, services
 from integrations.models import AIUsage, Credential
@@ -45,6 +46,7 @@ def provider_for(user: User, credential_id: Any = None) -> ai.Provider:
         except Exception as exc:  # DecryptionFailed: the operator removed the key it was stored under
             raise ServiceUnavailable(f"The credential '{credential.name}' cannot be read: {exc}") from None
         services.credential_touch(credential_id=credential.pk)
+        audit_credential_use(credential=credential, purpose="ai_gateway")
         return ai.Provider.from_credential(data, credential.pk)
     default = ai.Provider.server_default()
     if default is None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from audit.services import audit_credential_use
 from executions.engine.credentials import redact
 from integrations import ai, credential_types, http, mail, services
 from integrations.models import Credential
@@ -41,6 +42,7 @@ def credential_test(*, credential: Credential, post: bool = False) -> ProbeResul
         data = services.credential_data(credential)
     except Exception as exc:  # DecryptionFailed, and nothing else should leak either
         return ProbeResult(False, str(exc))
+    audit_credential_use(credential=credential, purpose="test")
     probe = _PROBES[credential.type]
     try:
         result = probe(credential, data, post)

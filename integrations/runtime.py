@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from audit.services import audit_credential_use
 from executions.engine.credentials import ResolvedCredential
 from executions.engine.types import NodeError
 from integrations import credential_types, crypto, services
@@ -18,7 +19,15 @@ from integrations.selectors import _uuid, expected_types_message
 
 
 class DatabaseCredentialStore:
-    def resolve(self, *, owner_id: Any, reference: str, expected_types: tuple[str, ...]) -> ResolvedCredential:
+    def resolve(
+        self,
+        *,
+        owner_id: Any,
+        reference: str,
+        expected_types: tuple[str, ...],
+        execution_id: Any = None,
+        node_id: str = "",
+    ) -> ResolvedCredential:
         key = _uuid(reference)
         credential = Credential.objects.filter(pk=key, owner_id=owner_id).first() if key else None
         if credential is None:
@@ -30,6 +39,7 @@ class DatabaseCredentialStore:
         except crypto.DecryptionFailed as exc:
             raise NodeError(f"Credential '{credential.name}': {exc}", retryable=False) from None
         services.credential_touch(credential_id=credential.pk)
+        audit_credential_use(credential=credential, execution=execution_id, node_id=node_id, purpose="node")
         return ResolvedCredential(id=str(credential.pk), type=credential.type, data=data)
 
     def refresh(

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import audit_record
 from flowbuilder.api.errors import Forbidden, ValidationFailed
 from integrations import credential_types, crypto
 from integrations.models import Credential, Integration
@@ -280,4 +281,7 @@ def encryption_key_rotate(
                 last_pk = batch[-1].pk
             if progress:
                 progress(report)
+    if report.rotated and not dry_run:
+        # bulk_update sends no model signals: the rotation is recorded as one event.
+        audit_record(action="credentials.key_rotated", changes={"rotated": report.rotated, "total": report.total})
     return report

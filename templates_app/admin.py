@@ -27,6 +27,7 @@ class TemplateParameterInline(admin.TabularInline):
 @admin.register(Template)
 class TemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "category", "is_builtin", "owner", "is_active", "usage_count", "updated_at"]
+    list_select_related = ["owner"]  # owner is nullable (built-ins): Django would not join it
     list_filter = ["is_builtin", "is_active", "category"]
     search_fields = ["name", "description", "key", "owner__email"]
     # The content is checked as a whole by the services; here staff rename, recategorise or hide.

@@ -32,11 +32,20 @@ class ResolvedCredential:
 
 
 class CredentialStore(Protocol):
-    def resolve(self, *, owner_id: Any, reference: str, expected_types: tuple[str, ...]) -> ResolvedCredential:
-        """The credential ``reference`` of ``owner_id``, decrypted.
+    def resolve(
+        self,
+        *,
+        owner_id: Any,
+        reference: str,
+        expected_types: tuple[str, ...],
+        execution_id: Any = None,
+        node_id: str = "",
+    ) -> ResolvedCredential:
+        """The credential ``reference`` of ``owner_id``, decrypted for step ``node_id`` of run ``execution_id``.
 
         Raises a non-retryable NodeError ("Credential not found", or the wrong
-        type) when the owner has no such credential.
+        type) when the owner has no such credential. The store may record the
+        use (the integrations app writes a ``credential.used`` audit event).
         """
         ...
 
@@ -87,7 +96,11 @@ def attach(ctx: NodeContext) -> ResolvedCredential | None:
     if not isinstance(reference, str):
         raise NodeError("config.credential: expected a credential id", retryable=False)
     resolved = store().resolve(
-        owner_id=ctx.owner_id, reference=reference, expected_types=ctx.node_type.credential_types
+        owner_id=ctx.owner_id,
+        reference=reference,
+        expected_types=ctx.node_type.credential_types,
+        execution_id=ctx.execution_id,
+        node_id=ctx.node_id,
     )
     ctx.credential = dict(resolved.data)
     ctx.credential_type = resolved.type
