@@ -103,6 +103,9 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
     user = authenticate(request, email=email, password=password)
     if user is None or user.is_guest:
         raise Unauthorized("Invalid e-mail or password")
+    # A queryset update: the login itself is the audit event, not a change of the user.
+    user.last_login = timezone.now()
+    User.objects.filter(pk=user.pk).update(last_login=user.last_login)
     audit_record(action="auth.login", obj=user, actor=user, changes={"method": "password"})
     return user
 
