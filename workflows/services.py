@@ -3,7 +3,8 @@
 Every definition is validated and stored canonical; every change to it makes
 a new immutable :class:`WorkflowVersion`. Nothing is written when a check
 fails. In the same transaction the trigger's outside state follows the
-workflow: a webhook's token (:mod:`workflows.webhooks`).
+workflow: a webhook's token (:mod:`workflows.webhooks`) and a schedule's beat
+entry (:mod:`workflows.schedules`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from accounts.models import User
 from executions.engine.validation import ValidationReport, validate_definition
 from flowbuilder.api.errors import Conflict, NotFound, ValidationFailed
 from integrations.selectors import credential_checker
-from workflows import webhooks
+from workflows import schedules, webhooks
 from workflows.importers import Imported, import_payload
 from workflows.models import Tag, Workflow, WorkflowShare, WorkflowVersion
 
@@ -82,6 +83,7 @@ def workflow_create(
     )
     webhooks.token_sync(workflow)
     workflow.save()
+    schedules.schedule_sync(workflow=workflow)
     _set_tags(workflow, tags)
     WorkflowVersion.objects.create(
         workflow=workflow, number=1, definition=canonical, author=owner, note=note or "Created"
@@ -133,6 +135,7 @@ def workflow_update(
             )
     webhooks.token_sync(locked)
     locked.save()
+    schedules.schedule_sync(workflow=locked)
     if tags is not None:
         _set_tags(locked, tags)
     return locked
@@ -151,6 +154,7 @@ def workflow_version_restore(*, workflow: Workflow, number: int, actor: User) ->
 
 @transaction.atomic
 def workflow_delete(*, workflow: Workflow) -> None:
+    schedules.schedule_remove(workflow_id=workflow.pk)
     workflow.delete()
 
 
