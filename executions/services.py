@@ -87,14 +87,19 @@ def execution_start(
     scheduled_for: datetime | None = None,
     version: WorkflowVersion | None = None,
     retry_of: Execution | None = None,
+    hold_reason: str | None = None,
 ) -> tuple[Execution, bool]:
     """Create a run of ``workflow`` and queue it; answers (execution, created).
 
     With an ``idempotency_key`` already used on this workflow, answers the
     earlier run and creates nothing. Past ``settings.max_concurrency`` active
     runs, the ``reject`` policy raises RateLimited and ``queue`` holds the run
-    until one ends. Raises ValidationFailed for input that breaks the manual
-    trigger's ``input_schema`` and PayloadTooLarge over the input limit.
+    until one ends. A ``hold_reason`` holds it whatever the limit (a schedule's
+    ``overlap: queue``); :func:`executions.engine.recovery.start_held_runs`
+    starts held runs when they may go. Raises ValidationFailed for input that
+    breaks the manual trigger's ``input_schema`` and PayloadTooLarge over the
+    input limit. With ``scheduled_for``, a second run for the same tick raises
+    IntegrityError (the caller's savepoint decides what that means).
     """
     if idempotency_key:
         existing = Execution.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
@@ -107,8 +112,8 @@ def execution_start(
 
     settings_ = version.definition.get("settings") or {}
     limit = settings_.get("max_concurrency")
-    held = False
-    if limit:
+    held = hold_reason is not None
+    if limit and not held:
         Workflow.objects.select_for_update().filter(pk=workflow.pk).exists()  # serialises the count below
         active = Execution.objects.filter(workflow=workflow, parent__isnull=True, status__in=Execution.ACTIVE).count()
         if active >= limit:
@@ -118,6 +123,7 @@ def execution_start(
                     headers={"Retry-After": "5"},
                 )
             held = True
+            hold_reason = f"Held: the workflow already has {limit} active runs"
     now = timezone.now()
     timeout = settings_.get("timeout_seconds")
     execution = Execution(
@@ -146,7 +152,7 @@ def execution_start(
         execution.save()
     StepRun.objects.bulk_create(_steps_for(execution, version.definition))
     if held:
-        ExecutionLog.objects.create(execution=execution, message=f"Held: the workflow already has {limit} active runs")
+        ExecutionLog.objects.create(execution=execution, message=hold_reason)
     else:
         _queue_start(execution)
     audit_record(

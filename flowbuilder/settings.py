@@ -385,6 +385,20 @@ FLOWBUILDER_STUCK_STEP_SECONDS = env.int("FLOWBUILDER_STUCK_STEP_SECONDS", defau
 # Where LLM token and cost records live (installed by the integrations app); "" for none.
 FLOWBUILDER_AI_USAGE_MODEL = env.str("FLOWBUILDER_AI_USAGE_MODEL", default="integrations.AIUsage")
 
+# --- triggers ---------------------------------------------------------------------------
+
+# Where this server is reached from outside, for webhook URLs (e.g. https://flows.example.com);
+# empty: built from the request's host.
+FLOWBUILDER_PUBLIC_URL = env.str("FLOWBUILDER_PUBLIC_URL", default="").rstrip("/")
+# Requests per webhook URL (fixed windows in the cache, like RATE_LIMIT_DEFAULT).
+FLOWBUILDER_WEBHOOK_RATE_LIMIT = env.list("FLOWBUILDER_WEBHOOK_RATE_LIMIT", default=["60/minute"])
+# Signed webhooks: how old a signature's timestamp may be, and how long delivery ids are remembered.
+FLOWBUILDER_WEBHOOK_TOLERANCE_SECONDS = env.int("FLOWBUILDER_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Schedules firing more often than this are refused when the workflow is saved.
+FLOWBUILDER_SCHEDULE_MIN_INTERVAL_SECONDS = env.int("FLOWBUILDER_SCHEDULE_MIN_INTERVAL_SECONDS", default=60)
+# A tick beat wakes up for later than this (beat was down, the workflow was paused) is dropped, not run late.
+FLOWBUILDER_SCHEDULE_MISFIRE_GRACE_SECONDS = env.int("FLOWBUILDER_SCHEDULE_MISFIRE_GRACE_SECONDS", default=3600)
+
 # --- e-mail ---------------------------------------------------------------------------
 
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 (django-environ).

@@ -7,6 +7,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from monitoring.views import metrics
+from workflows.api.hooks import WebhookView
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -23,6 +24,8 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    # Webhook triggers: public, outside the versioned API (the URL is the credential).
+    path("hooks/<str:token>", WebhookView.as_view(), name="webhook"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("openapi.json", SpectacularAPIView.as_view(), {"format": "json"}, name="openapi-json"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

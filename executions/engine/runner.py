@@ -614,7 +614,11 @@ def _finish(run: Run, status: str, error: dict[str, Any] | None = None) -> None:
     execution_id = execution.pk
     if execution.parent_step_id:
         run.later(lambda: dispatcher().child_finished(execution_id))
-    if run.graph.settings.get("max_concurrency"):
+    # Runs may be held behind this one: by max_concurrency, or by a schedule's overlap: queue.
+    queued_schedule = (
+        execution.trigger == Execution.Trigger.SCHEDULE and run.graph.trigger.config.get("overlap") == "queue"
+    )
+    if run.graph.settings.get("max_concurrency") or queued_schedule:
         run.later(lambda: dispatcher().execution_finished(execution_id))
     run.later(lambda: execution_finished_signal.send(sender=Execution, execution=execution))
 
