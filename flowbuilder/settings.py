@@ -349,6 +349,10 @@ FLOWBUILDER_SYNC_WAIT_SECONDS = env.float("FLOWBUILDER_SYNC_WAIT_SECONDS", defau
 FLOWBUILDER_MAX_WORKFLOW_DEPTH = env.int("FLOWBUILDER_MAX_WORKFLOW_DEPTH", default=10)
 FLOWBUILDER_MAX_STEP_OUTPUT_BYTES = env.int("FLOWBUILDER_MAX_STEP_OUTPUT_BYTES", default=1_000_000)
 FLOWBUILDER_MAX_INPUT_BYTES = env.int("FLOWBUILDER_MAX_INPUT_BYTES", default=1_000_000)
+# Live updates (executions/live): websocket `ping` frames and SSE `: ping` comments when idle, so
+# proxies keep the connection; how long a socket holds a run's early messages waiting for a missing seq.
+FLOWBUILDER_LIVE_HEARTBEAT_SECONDS = env.float("FLOWBUILDER_LIVE_HEARTBEAT_SECONDS", default=25)
+FLOWBUILDER_LIVE_REORDER_SECONDS = env.float("FLOWBUILDER_LIVE_REORDER_SECONDS", default=1.0)
 # Extra node type modules to load (plugins; the tests' flaky and slow nodes).
 FLOWBUILDER_EXTRA_NODE_MODULES = env.list("FLOWBUILDER_EXTRA_NODE_MODULES", default=[])
 
