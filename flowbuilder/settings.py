@@ -151,7 +151,11 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # channels-redis waits for messages with a 5 s BZPOPMIN; redis-py 8 reads with a 5 s socket
+                # timeout by default, so an idle receive (a quiet websocket) failed with TimeoutError at 5 s.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15)}
+                ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="fb-asgi"),
             },
         }

@@ -28,6 +28,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import OrderedDict
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -50,6 +51,34 @@ LOG_PERMISSION = "log:read"
 
 def now_iso() -> str:
     return timezone.now().isoformat().replace("+00:00", "Z")
+
+
+class FrameCache:
+    """The JSON text of recent run messages, encoded once per process.
+
+    Every socket following a run sends the same frames (a hundred watching one
+    workflow encode each message a hundred times otherwise); a run's ``seq``
+    names one message, so (run, seq) is the key.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._texts: OrderedDict[tuple[str, int], str] = OrderedDict()
+
+    def text(self, message: Message) -> str:
+        seq = message.get("seq")
+        if not isinstance(seq, int):
+            return json.dumps(message, default=str)
+        key = (str(message.get("execution_id")), seq)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = json.dumps(message, default=str)
+            if len(self._texts) > self.size:
+                self._texts.popitem(last=False)
+        return text
+
+
+frames = FrameCache()
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -135,7 +164,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         for message in messages:
             if message.get("type") == "log" and LOG_PERMISSION not in self.permissions:
                 continue
-            await self.send(text_data=json.dumps(message, default=str))
+            await self.send(text_data=frames.text(message))
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content, default=str))

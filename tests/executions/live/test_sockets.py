@@ -338,3 +338,19 @@ def test_notifications_carry_the_users_runs_only(celery_worker, make_workflow, m
     assert {m["execution_id"] for m in messages} == {str(execution.pk)}
     assert_in_order(messages, 1)
     assert theirs_quiet
+
+
+def test_a_socket_idle_longer_than_the_layers_blocking_read_keeps_working(user, held_run):
+    """channels-redis blocks 5 s per read; redis-py 8's default 5 s socket timeout made idle sockets fail there."""
+    token = token_for(user)
+
+    async def scenario():
+        async with Socket(f"/ws/executions/{held_run.pk}/?token={token}") as ws:
+            await ws.receive()
+            quiet = await ws.nothing(timeout=6.5)  # past one blocking read
+            await sync_to_async(publish)(held_run, 6, "b")
+            return quiet, await ws.receive_update()
+
+    quiet, update = async_to_sync(scenario)()
+    assert quiet
+    assert (update["seq"], update["data"]["node_id"]) == (6, "b")
