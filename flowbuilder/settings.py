@@ -149,7 +149,7 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "flowbuilder.channel_layers.PipelinedRedisChannelLayer",
             "CONFIG": {
                 # channels-redis waits for messages with a 5 s BZPOPMIN; redis-py 8 reads with a 5 s socket
                 # timeout by default, so an idle receive (a quiet websocket) failed with TimeoutError at 5 s.
