@@ -8,6 +8,10 @@ minus the message's ``timestamp``, which the publisher stamps in the on-commit c
 after the transaction that made the change committed (one machine: one clock). Baseline in the
 same run: a bare channels-redis ``group_send`` -> ``receive`` round trip, with 1 and with 100
 receiving channels in one process.
+
+Knobs (environment): ``BENCH_LIVE_STEP_SECONDS`` (0.1: each step a 100 ms call; 0.02 turns the
+100-client case into a fan-out throughput test, 12 000 frames/s), ``BENCH_LIVE_ASGI_PROCESSES``
+(1), ``BENCH_LIVE_COMPRESSION`` (``deflate`` as browsers; empty for none).
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import asyncio
 import json
 import os
 import statistics
-import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,7 +29,7 @@ from typing import Any
 from bench import infra
 
 STEPS = 10  # dispatched steps per run
-STEP_SECONDS = 0.02
+STEP_SECONDS = float(os.environ.get("BENCH_LIVE_STEP_SECONDS", "0.1"))  # each step: a 100 ms call, say
 SETTLE_SECONDS = 0.1
 TARGET_P99_MS = 20.0
 END_TYPES = ("execution_completed", "execution_failed")
@@ -64,81 +67,125 @@ class Latency:
 
 
 class Clients:
-    """``count`` websocket clients of one workflow socket, on an event loop in a background thread."""
+    """``count`` websocket clients of one workflow socket, spread over client processes.
 
-    def __init__(self, url: str, count: int) -> None:
-        self.count = count
-        self.latencies: list[float] = []
-        self.recording = False
-        self.ends: dict[str, int] = defaultdict(int)
-        self.condition = threading.Condition()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="bench-ws-clients", daemon=True)
-        self.thread.start()
-        self._call(self._connect_all(url), timeout=120)
+    Clients run in processes of their own (not the one driving the runs), each an asyncio loop
+    that only stamps and stores frames while runs go on; frames are decoded afterwards. A child
+    reports each run that reached all of its clients; at the end it answers its latencies.
+    """
 
-    def _call(self, coroutine: Any, timeout: float) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+    def __init__(self, url: str, count: int, *, processes: int) -> None:
+        import multiprocessing
 
-    async def _connect_all(self, url: str) -> None:
-        from websockets.asyncio.client import connect
+        context = multiprocessing.get_context("spawn")
+        self.pipes = []
+        self.processes = []
+        sizes = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
+        for size in (s for s in sizes if s):
+            ours, theirs = context.Pipe()
+            process = context.Process(target=client_process, args=(url, size, theirs), daemon=True)
+            process.start()
+            self.pipes.append(ours)
+            self.processes.append(process)
+        for pipe in self.pipes:
+            if not pipe.poll(120) or pipe.recv() != ("ready",):
+                raise RuntimeError("A client process did not connect its clients")
 
-        self.sockets = []
-        for _ in range(self.count):
-            ws = await connect(url, open_timeout=30, max_size=None)
-            first = json.loads(await ws.recv())
-            if first.get("type") != "active_executions":
-                raise RuntimeError(f"Unexpected first message: {first}")
-            self.sockets.append(ws)
-        self.readers = [asyncio.ensure_future(self._read(ws)) for ws in self.sockets]
-
-    async def _read(self, ws: Any) -> None:
-        async for raw in ws:
-            received = time.time()
-            message = json.loads(raw)
-            if message["type"] == "ping":
-                continue
-            if self.recording:
-                sent = datetime.fromisoformat(message["timestamp"]).timestamp()
-                self.latencies.append((received - sent) * 1000)
-            if message["type"] in END_TYPES:
-                with self.condition:
-                    self.ends[message["execution_id"]] += 1
-                    self.condition.notify_all()
+    def record(self, on: bool) -> None:
+        for pipe in self.pipes:
+            pipe.send(("record", on))
 
     def wait_for_end(self, execution_id: str, timeout: float = 60.0) -> None:
-        with self.condition:
-            if not self.condition.wait_for(lambda: self.ends[execution_id] >= self.count, timeout):
-                raise RuntimeError(f"Run {execution_id} did not reach all {self.count} clients in {timeout:.0f}s")
+        for pipe in self.pipes:
+            deadline = time.monotonic() + timeout
+            while True:
+                if not pipe.poll(max(0.0, deadline - time.monotonic())):
+                    raise RuntimeError(f"Run {execution_id} did not reach every client in {timeout:.0f}s")
+                if pipe.recv() == ("end", execution_id):
+                    break
 
-    def close(self) -> None:
-        async def close_all() -> None:
-            for reader in self.readers:
-                reader.cancel()
-            await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+    def close(self) -> list[float]:
+        latencies: list[float] = []
+        for pipe in self.pipes:
+            pipe.send(("stop",))
+            latencies.extend(pipe.recv())
+        for process in self.processes:
+            process.join(30)
+        return latencies
 
-        self._call(close_all(), timeout=60)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+
+def client_process(url: str, count: int, pipe: Any) -> None:
+    asyncio.run(_clients(url, count, pipe))
 
 
-def measure_clients(server: infra.AsgiServer, workflow: Any, token: str, *, clients: int, plan: Plan) -> Latency:
+async def _clients(url: str, count: int, pipe: Any) -> None:
+    from websockets.asyncio.client import connect
+
+    sockets = []
+    for _ in range(count):
+        ws = await connect(
+            url, open_timeout=60, max_size=None, compression=os.environ.get("BENCH_LIVE_COMPRESSION", "deflate") or None
+        )
+        if json.loads(await ws.recv()).get("type") != "active_executions":
+            raise RuntimeError("unexpected first message")
+        sockets.append(ws)
+    frames: list[tuple[float, bool, str]] = []  # (arrival, recording, text)
+    ends: dict[str, int] = defaultdict(int)
+    state = {"recording": False}
+    stop = asyncio.Event()
+
+    def control() -> None:
+        while pipe.poll():
+            message = pipe.recv()
+            if message[0] == "record":
+                state["recording"] = message[1]
+            elif message[0] == "stop":
+                stop.set()
+
+    async def read(ws: Any) -> None:
+        async for text in ws:
+            frames.append((time.time(), state["recording"], text))
+            if '"type": "execution_completed"' in text or '"type": "execution_failed"' in text:
+                execution_id = json.loads(text)["execution_id"]
+                ends[execution_id] += 1
+                if ends[execution_id] == count:
+                    pipe.send(("end", execution_id))
+
+    loop = asyncio.get_running_loop()
+    loop.add_reader(pipe.fileno(), control)
+    readers = [asyncio.ensure_future(read(ws)) for ws in sockets]
+    pipe.send(("ready",))
+    await stop.wait()
+    for reader in readers:
+        reader.cancel()
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    latencies = []
+    for arrived, recording, text in frames:
+        message = json.loads(text)
+        if recording and message["type"] != "ping":
+            latencies.append((arrived - datetime.fromisoformat(message["timestamp"]).timestamp()) * 1000)
+    pipe.send(latencies)
+
+
+def measure_clients(
+    server: infra.AsgiServer, workflow: Any, token: str, *, clients: int, plan: Plan, processes: int = 2
+) -> Latency:
     from django.db import transaction
 
     from executions.services import execution_start
 
-    sockets = Clients(f"{server.ws_url}/ws/workflows/{workflow.pk}/?token={token}", clients)
+    sockets = Clients(f"{server.ws_url}/ws/workflows/{workflow.pk}/?token={token}", clients, processes=processes)
     try:
         for index in range(plan.warmup + plan.runs):
-            sockets.recording = index >= plan.warmup
+            sockets.record(index >= plan.warmup)
             with transaction.atomic():
                 execution, _ = execution_start(workflow=workflow, input_data={})
             sockets.wait_for_end(str(execution.pk))
             time.sleep(SETTLE_SECONDS)
+        sockets.record(False)
     finally:
-        sockets.recording = False
-        sockets.close()
-    return Latency(sockets.latencies)
+        latencies = sockets.close()
+    return Latency(latencies)
 
 
 # --- the baseline --------------------------------------------------------------------------------
@@ -205,7 +252,7 @@ def main(*, quick: bool = False) -> int:
     server: infra.AsgiServer | None = None
     try:
         workers = [infra.start_worker(1), infra.start_worker(2)]
-        server = infra.start_asgi_server()
+        server = infra.start_asgi_server(processes=int(os.environ.get("BENCH_LIVE_ASGI_PROCESSES", "1")))
         print(f"ASGI server: uvicorn pid {server.process.pid}; workers: {', '.join(w.name for w in workers)}")
         one = measure_clients(server, workflow, token, clients=1, plan=plan)
         hundred = measure_clients(server, workflow, token, clients=100, plan=plan)
@@ -226,7 +273,8 @@ def main(*, quick: bool = False) -> int:
                 f"  (step_update, log, execution_update/completed): {len(one.samples)} samples with 1 client, "
                 f"{len(hundred.samples)} with 100.",
                 "Latency: client's time.time() when the frame arrived - the message's timestamp (stamped in the "
-                "on-commit callback); clients: the websockets library, one asyncio loop in this process.",
+                "on-commit callback); clients: the websockets library (permessage-deflate on, as browsers),",
+                "  in 2 client processes that stamp frames on arrival and decode them after the runs.",
                 f"Baseline: group_send -> receive in this process, {len(baseline_1.samples)} round trips with 1 "
                 f"receiver, {len(baseline_100.samples) // 100} with 100 (latency of each receiver).",
                 f"Max: {one.max:.1f} ms (1 client), {hundred.max:.1f} ms (100 clients).",

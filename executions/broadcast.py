@@ -33,7 +33,7 @@ from executions.models import Execution
 logger = logging.getLogger(__name__)
 
 MESSAGE_TYPE = "execution.events"  # the consumers' handler: execution_events
-# A backlog (the channel layer slow or down) is sent coalesced, this many messages per group send at most.
+# A backlog (the channel layer slow or down) is sent merged, this many messages per send at most.
 MAX_MESSAGES_PER_SEND = 200
 # Batches waiting beyond this are dropped (live updates are best effort; the database has the truth).
 MAX_QUEUED_BATCHES = 10_000
@@ -86,24 +86,26 @@ def build_messages(
 Batch = tuple[list[str], list[dict[str, Any]]]
 
 
-def coalesce(batches: list[Batch], *, limit: int = MAX_MESSAGES_PER_SEND) -> dict[str, list[list[dict[str, Any]]]]:
-    """Group queued batches by channel-layer group, keeping their order: group -> chunks of at most ``limit``."""
-    per_group: dict[str, list[dict[str, Any]]] = {}
+def merge_batches(batches: list[Batch], *, limit: int = MAX_MESSAGES_PER_SEND) -> list[Batch]:
+    """Queued batches as few sends as possible, in order: consecutive batches for the same groups
+    (the same run) become one, of at most ``limit`` messages."""
+    merged: list[Batch] = []
     for groups, messages in batches:
-        for group in groups:
-            per_group.setdefault(group, []).extend(messages)
-    return {
-        group: [messages[start : start + limit] for start in range(0, len(messages), limit)]
-        for group, messages in per_group.items()
-    }
+        for start in range(0, len(messages), limit):
+            chunk = messages[start : start + limit]
+            if merged and merged[-1][0] == groups and len(merged[-1][1]) + len(chunk) <= limit:
+                merged[-1] = (groups, merged[-1][1] + chunk)
+            else:
+                merged.append((groups, list(chunk)))
+    return merged
 
 
 class _Sender:
     """A daemon thread running an event loop that sends queued batches in order.
 
-    One batch normally goes out as one ``group_send`` per group, the groups at
-    the same time. When batches queued up while a send was in flight, they go
-    out together: per group, one message carrying all of them in order.
+    A batch goes to its three groups at once (``group_send_many`` where the
+    layer has it, else concurrent ``group_send``s). Batches of one run that
+    queued up while a send was in flight go out together, as one message.
     """
 
     def __init__(self) -> None:
@@ -131,20 +133,22 @@ class _Sender:
                 batches.append(self.queue.get_nowait())
             try:
                 layer = get_channel_layer()  # looked up each time: tests swap the setting
-                await asyncio.gather(
-                    *(self._send_group(layer, group, chunks) for group, chunks in coalesce(batches).items())
-                )
+                for groups, messages in merge_batches(batches):
+                    await self._send(layer, groups, {"type": MESSAGE_TYPE, "messages": messages})
             finally:
                 for _ in batches:
                     self.queue.task_done()
 
     @staticmethod
-    async def _send_group(layer: Any, group: str, chunks: list[list[dict[str, Any]]]) -> None:
-        for messages in chunks:
-            try:
-                await layer.group_send(group, {"type": MESSAGE_TYPE, "messages": messages})
-            except Exception:  # live updates are best effort; the database has the truth
-                logger.exception("Could not publish to %s", group)
+    async def _send(layer: Any, groups: list[str], message: dict[str, Any]) -> None:
+        try:
+            send_many = getattr(layer, "group_send_many", None)  # flowbuilder.channel_layers: one pass for all
+            if send_many is not None:
+                await send_many(groups, message)
+            else:
+                await asyncio.gather(*(layer.group_send(group, message) for group in groups))
+        except Exception:  # live updates are best effort; the database has the truth
+            logger.exception("Could not publish to %s", groups)
 
     def _enqueue(self, batch: Batch) -> None:
         assert self.queue is not None

@@ -100,3 +100,26 @@ def test_pipelined_redis_group_send_speaks_the_stock_layers_format(settings):
     assert queued == [2, 2]
     assert seen == {"local_a": [1, 2], "local_b": [1, 2], "general": [1, 2]}
     assert after == [4, 4, 0]
+
+
+def test_group_send_many_reaches_each_channel_of_several_groups_once(settings):
+    from flowbuilder.channel_layers import PipelinedRedisChannelLayer
+
+    async def scenario() -> list[list[int]]:
+        layer = PipelinedRedisChannelLayer(hosts=[settings.REDIS_URL], prefix="fb-test-many")
+        await layer.flush()
+        both, only_b = await layer.new_channel(), await layer.new_channel()
+        await layer.group_add("a", both)
+        await layer.group_add("b", both)
+        await layer.group_add("b", only_b)
+        await layer.group_send_many(["a", "b", "empty"], {"type": "x", "n": 1})
+        await layer.group_send_many(["a"], {"type": "x", "n": 2})
+        got = [
+            [(await asyncio.wait_for(layer.receive(both), 5))["n"] for _ in range(2)],
+            [(await asyncio.wait_for(layer.receive(only_b), 5))["n"]],
+        ]
+        await layer.flush()
+        await layer.close_pools()
+        return got
+
+    assert asyncio.run(scenario()) == [[1, 2], [1]]

@@ -176,7 +176,13 @@ def test_websocket_sees_a_run_live(embedded_server):
                 if message["type"] != "ping":
                     messages.append(message)
                     delays.append(time.time() - datetime.fromisoformat(message["timestamp"]).timestamp())
+        # The log stream too, on SQLite: the whole log of the ended run, then the end event.
+        with http.stream("GET", f"/api/v1/executions/{execution_id}/logs/stream", params={"token": token}) as sse:
+            body = sse.read().decode()
     print(f"embedded: commit -> socket, max {1000 * max(delays):.1f} ms over {len(delays)} messages")
+    assert body.count("event: log") == sum(1 for m in messages if m["type"] == "log")
+    end = json.dumps({"execution_id": execution_id, "status": "succeeded"})
+    assert body.rstrip().endswith(f"event: end\ndata: {end}")
     assert {m["execution_id"] for m in messages} == {execution_id}
     assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
     steps = [(m["data"]["node_id"], m["data"]["status"]) for m in messages if m["type"] == "step_update"]

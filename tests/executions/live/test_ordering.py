@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from executions.broadcast import coalesce
+from executions.broadcast import merge_batches
 from executions.live.ordering import RunOrdering
 
 
@@ -68,17 +68,20 @@ def test_messages_without_a_seq_pass_through_and_old_runs_are_forgotten():
     assert order.next_seq("c") == 2
 
 
-def test_coalesce_keeps_each_groups_order_and_bounds_message_size():
+def test_a_backlog_is_merged_per_run_in_order_and_bounded():
+    run_1, run_2 = ["execution.1", "workflow.w", "user.u"], ["execution.2", "workflow.w", "user.u"]
     batches = [
-        (["execution.1", "workflow.w", "user.u"], [msg(1, "1"), msg(2, "1")]),
-        (["execution.2", "workflow.w", "user.u"], [msg(1, "2")]),
-        (["execution.1", "workflow.w", "user.u"], [msg(3, "1")]),
+        (run_1, [msg(1, "1"), msg(2, "1")]),
+        (run_1, [msg(3, "1")]),
+        (run_2, [msg(1, "2")]),
+        (run_1, [msg(4, "1"), msg(5, "1"), msg(6, "1")]),
     ]
-    grouped = coalesce(batches, limit=2)
-    assert [seqs(chunk) for chunk in grouped["execution.1"]] == [[1, 2], [3]]
-    assert [[(m["execution_id"], m["seq"]) for m in chunk] for chunk in grouped["workflow.w"]] == [
-        [("1", 1), ("1", 2)],
-        [("2", 1), ("1", 3)],
+    merged = merge_batches(batches, limit=2)
+    assert [(groups[0], seqs(messages)) for groups, messages in merged] == [
+        ("execution.1", [1, 2]),
+        ("execution.1", [3]),
+        ("execution.2", [1]),
+        ("execution.1", [4, 5]),
+        ("execution.1", [6]),
     ]
-    assert grouped["user.u"] == grouped["workflow.w"]
-    assert [seqs(chunk) for chunk in grouped["execution.2"]] == [[1]]
+    assert merge_batches(batches[:2], limit=10) == [(run_1, [msg(1, "1"), msg(2, "1"), msg(3, "1")])]
