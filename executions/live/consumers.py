@@ -251,7 +251,10 @@ class ExecutionConsumer(LiveConsumer):
 
 
 def _cancel(execution_id: str, reason: str) -> None:
-    execution = Execution.objects.only("pk", "status").get(pk=execution_id)
+    """Raises NotFound for a run deleted meanwhile, Conflict (from the service) for one that ended."""
+    execution = Execution.objects.only("pk", "status").filter(pk=execution_id).first()
+    if execution is None:
+        raise NotFound("Execution not found")
     services.execution_cancel(execution=execution, reason=reason)
 
 

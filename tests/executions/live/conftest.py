@@ -37,6 +37,18 @@ def start(workflow, input_data=None) -> Execution:
     return execution
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A channel layer instance per test: each test runs its own event loop, and channels-redis binds its
+    receive lock to the loop of the receives in progress; a consumer cancelled in the middle of a blocking
+    read (``disconnect`` waits 1 s for it) would leave that lock to the next test's loop."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    yield
+    channel_layers.backends.pop("default", None)
+
+
 @pytest.fixture
 def make_workflow(user) -> Callable[..., Any]:
     def make(definition, owner=None, name="live"):
@@ -58,7 +70,7 @@ class Socket:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.communicator.disconnect()
+        await self.communicator.disconnect()  # cancels a consumer still in a blocking read after 1 s
 
     async def receive(self, timeout: float = RECEIVE_TIMEOUT) -> dict[str, Any]:
         return await self.communicator.receive_json_from(timeout=timeout)
