@@ -27,6 +27,28 @@ ROOT = Path(__file__).resolve().parents[3]
 RECEIVE_TIMEOUT = 20
 
 
+def wait_for(predicate: Callable[[], object], timeout: float = 20, interval: float = 0.02) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+
+def wait_finished(execution_id: Any, timeout: float = 20) -> Execution:
+    def done() -> Execution | None:
+        execution = Execution.objects.get(pk=execution_id)
+        return execution if execution.is_finished else None
+
+    return wait_for(done, timeout)  # type: ignore[return-value]
+
+
+def wait_status(execution_id: Any, status: str, timeout: float = 20) -> Execution:
+    return wait_for(lambda: Execution.objects.filter(pk=execution_id, status=status).first(), timeout)  # type: ignore[return-value]
+
+
 def token_for(user) -> str:
     return token_pair_issue(user=user).access_token
 

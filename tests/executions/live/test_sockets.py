@@ -13,8 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.services import api_key_create
 from executions import broadcast, selectors
 from executions.models import Execution, StepRun
-from tests.executions.conftest import wait_finished, wait_status
-from tests.executions.live.conftest import Socket, start, token_for
+from tests.executions.live.conftest import Socket, start, token_for, wait_finished, wait_for, wait_status
 from tests.factories import ExecutionFactory, WorkflowFactory
 from tests.workflows.helpers import linear, node
 from workflows.services import workflow_share
@@ -87,8 +86,6 @@ def test_connect_mid_run_gets_the_snapshot_then_every_update_in_order(celery_wor
 
 
 def wait_for_step(execution, node_id, status):
-    from tests.executions.conftest import wait_for
-
     wait_for(lambda: StepRun.objects.filter(execution=execution, node_id=node_id, status=status).exists())
 
 
