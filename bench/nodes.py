@@ -1,4 +1,4 @@
-"""``bench.http_get``: a bench-only node type doing a plain GET with one reused client.
+"""``bench.http_get``: a bench-only node type doing a plain GET with one reused client; ``bench.sleep``.
 
 The product's ``http_request`` node (with its SSRF guard) would refuse the bench's
 loopback server; this one measures the engine, not the guard. Importing this module
@@ -6,6 +6,8 @@ also registers the raw Celery baselines (:mod:`bench.tasks`) in the worker.
 """
 
 from __future__ import annotations
+
+import time
 
 import httpx
 
@@ -34,5 +36,22 @@ NODE_TYPE = register(
         config_schema=config_schema({"url": prop("URL", "What to GET.", {"type": "string"})}, required=("url",)),
         side_effects=True,
         execute=execute,
+    )
+)
+
+
+def sleep(ctx: NodeContext) -> NodeResult:
+    time.sleep(float(ctx.config.get("seconds", 0.02)))
+    return NodeResult(output={"slept": ctx.config.get("seconds", 0.02)})
+
+
+SLEEP_TYPE = register(
+    NodeType(
+        type="bench.sleep",
+        label="Sleep (bench)",
+        description="Sleeps `seconds`: a dispatched step that takes a known time.",
+        category=NodeCategory.DATA,
+        config_schema=config_schema({"seconds": prop("Seconds", "How long.", {"type": "number", "minimum": 0})}),
+        execute=sleep,
     )
 )

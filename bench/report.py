@@ -99,7 +99,7 @@ def rows(r: Results) -> list[Row]:
 HEADERS = ("Workload", "Metric", "Flowbuilder", "Raw Celery", "Ratio", "Target", "Met", "Anchors (issue)")
 
 
-def print_table(table: list[Row]) -> None:
+def print_table(table: list[Row], headers: tuple[str, ...] = HEADERS) -> None:
     cells = [
         (
             row.workload,
@@ -113,7 +113,7 @@ def print_table(table: list[Row]) -> None:
         )
         for row in table
     ]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(HEADERS)]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     right = {2, 3, 4}  # numbers
 
     def line(values: tuple[str, ...]) -> str:
@@ -121,7 +121,7 @@ def print_table(table: list[Row]) -> None:
             v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
         )
 
-    print(line(HEADERS))
+    print(line(headers))
     print("-+-".join("-" * w for w in widths))
     for values in cells:
         print(line(values))

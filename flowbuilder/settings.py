@@ -161,9 +161,13 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "flowbuilder.channel_layers.PipelinedRedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # channels-redis waits for messages with a 5 s BZPOPMIN; redis-py 8 reads with a 5 s socket
+                # timeout by default, so an idle receive (a quiet websocket) failed with TimeoutError at 5 s.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15)}
+                ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="fb-asgi"),
             },
         }
@@ -368,6 +372,10 @@ FLOWBUILDER_SYNC_WAIT_SECONDS = env.float("FLOWBUILDER_SYNC_WAIT_SECONDS", defau
 FLOWBUILDER_MAX_WORKFLOW_DEPTH = env.int("FLOWBUILDER_MAX_WORKFLOW_DEPTH", default=10)
 FLOWBUILDER_MAX_STEP_OUTPUT_BYTES = env.int("FLOWBUILDER_MAX_STEP_OUTPUT_BYTES", default=1_000_000)
 FLOWBUILDER_MAX_INPUT_BYTES = env.int("FLOWBUILDER_MAX_INPUT_BYTES", default=1_000_000)
+# Live updates (executions/live): websocket `ping` frames and SSE `: ping` comments when idle, so
+# proxies keep the connection; how long a socket holds a run's early messages waiting for a missing seq.
+FLOWBUILDER_LIVE_HEARTBEAT_SECONDS = env.float("FLOWBUILDER_LIVE_HEARTBEAT_SECONDS", default=25)
+FLOWBUILDER_LIVE_REORDER_SECONDS = env.float("FLOWBUILDER_LIVE_REORDER_SECONDS", default=1.0)
 # Extra node type modules to load (plugins; the tests' flaky and slow nodes).
 FLOWBUILDER_EXTRA_NODE_MODULES = env.list("FLOWBUILDER_EXTRA_NODE_MODULES", default=[])
 

@@ -7,16 +7,19 @@ the docs over HTTP.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -224,3 +227,53 @@ def test_admin_dashboard_on_sqlite(embedded_server):
         metrics = browser.get("/metrics")  # a staff session may read the Prometheus endpoint
         assert metrics.status_code == 200
         assert "flowbuilder_executions" in metrics.text
+
+
+def test_websocket_sees_a_run_live(embedded_server):
+    """Embedded mode end to end: the in-process worker's threads publish, the in-memory layer hands the
+    events to the server's loop (bound by the lifespan), a socket authenticated by subprotocol relays them.
+
+    The hand-over itself (a publish from a worker thread waking an idle loop) is tests/test_channel_layer.py's.
+    """
+    base, _, demo_output = embedded_server
+    fields = dict(line.strip().split(":", 1) for line in demo_output.splitlines()[1:])
+    with httpx.Client(base_url=base, timeout=10) as http:
+        token = http.post(
+            "/api/v1/auth/login", json={"email": fields["e-mail"].strip(), "password": fields["password"].strip()}
+        ).json()["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        definition = {
+            "nodes": [
+                {"id": "start", "type": "trigger.manual", "config": {}},
+                {"id": "pause", "type": "delay", "config": {"seconds": 0.5}},
+                {"id": "done", "type": "transform", "config": {"value": "ok"}},
+            ],
+            "edges": [{"source": "start", "target": "pause"}, {"source": "pause", "target": "done"}],
+        }
+        workflow_id = http.post("/api/v1/workflows", json={"name": "live", "definition": definition}).json()["id"]
+        url = base.replace("http://", "ws://") + f"/ws/workflows/{workflow_id}/"
+        with connect(url, subprotocols=["bearer", token], open_timeout=10) as ws:
+            assert ws.subprotocol == "bearer"
+            assert json.loads(ws.recv(timeout=10))["type"] == "active_executions"
+            execution_id = http.post(f"/api/v1/workflows/{workflow_id}/execute", json={"input_data": {}}).json()[
+                "execution_id"
+            ]
+            messages, delays = [], []
+            while not messages or messages[-1]["type"] not in ("execution_completed", "execution_failed"):
+                message = json.loads(ws.recv(timeout=5))
+                if message["type"] != "ping":
+                    messages.append(message)
+                    delays.append(time.time() - datetime.fromisoformat(message["timestamp"]).timestamp())
+        # The log stream too, on SQLite: the whole log of the ended run, then the end event.
+        with http.stream("GET", f"/api/v1/executions/{execution_id}/logs/stream", params={"token": token}) as sse:
+            body = sse.read().decode()
+    print(f"embedded: commit -> socket, max {1000 * max(delays):.1f} ms over {len(delays)} messages")
+    assert body.count("event: log") == sum(1 for m in messages if m["type"] == "log")
+    end = json.dumps({"execution_id": execution_id, "status": "succeeded"})
+    assert body.rstrip().endswith(f"event: end\ndata: {end}")
+    assert {m["execution_id"] for m in messages} == {execution_id}
+    assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+    steps = [(m["data"]["node_id"], m["data"]["status"]) for m in messages if m["type"] == "step_update"]
+    assert ("pause", "waiting") in steps
+    assert steps[-1] == ("done", "succeeded")
+    assert (messages[-1]["status"], messages[-1]["progress"]) == ("succeeded", 100)
