@@ -5,10 +5,11 @@ provider is reached: the prompt (the node catalog's JSON Schemas), checking
 the answer with ``validate_definition``, one repair round that feeds the
 validation errors back, and the fall back to the built-in parser.
 
-Not here yet: finding a provider. :func:`provider_for` answers None until
-the integrations app exists; then it answers a :class:`Provider` wrapping the
-user's ``openai_compatible`` credential (or the server's setting) and its
-OpenAI-compatible client. Nothing else needs to change.
+:func:`provider_for` finds the provider the AI gateway would use for the
+user (their newest ``openai_compatible`` credential, else the operator's
+``FLOWBUILDER_AI_BASE_URL``) and wraps the integrations app's
+OpenAI-compatible client; every call's tokens and cost are recorded like
+any other AI use.
 """
 
 from __future__ import annotations
@@ -46,13 +47,44 @@ class Provider(Protocol):
         ...
 
 
-def provider_for(user: Any) -> Provider | None:
-    """The AI provider to parse with for ``user``, or None to use the built-in parser.
+class IntegrationsProvider:
+    """A :class:`Provider` over the integrations app's OpenAI-compatible client."""
 
-    The integrator replaces this body: the user's ``openai_compatible``
-    credential (or the server's default one), wrapped in its client.
-    """
-    return None
+    def __init__(self, provider: Any, user: Any) -> None:
+        self.provider = provider
+        self.user = user
+        self.name = provider.host
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        from integrations import ai
+        from integrations.models import AIUsage
+
+        body = {"model": self.provider.model(None), "messages": messages, "temperature": 0}
+        try:
+            result = ai.chat(self.provider, body)
+        except ai.ProviderError as exc:
+            raise ProviderError(exc.message) from None
+        ai.usage_record(
+            user_id=self.user.pk,
+            provider=self.provider,
+            model=result["model"],
+            usage=result["usage"],
+            kind=AIUsage.Kind.CHAT,
+            source=AIUsage.Source.GATEWAY,
+        )
+        return result["text"]
+
+
+def provider_for(user: Any) -> Provider | None:
+    """The AI provider to parse with for ``user``, or None to use the built-in parser."""
+    from flowbuilder.api.errors import ApplicationError
+    from integrations.gateway import provider_for as gateway_provider
+
+    try:
+        provider = gateway_provider(user)
+    except ApplicationError:  # none configured, or its credential cannot be read
+        return None
+    return IntegrationsProvider(provider, user)
 
 
 def catalog_prompt() -> str:

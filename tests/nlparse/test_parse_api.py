@@ -1,4 +1,4 @@
-"""POST /api/v1/test/parse: the built-in parser through the API, its errors, and the AI provider seam."""
+"""POST /api/v1/test/parse: the built-in parser through the API, its errors, and the AI provider path."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from nlparse import providers
+from integrations.models import AIUsage
 from tests.conftest import client_for
+from tests.integrations.servers import OPENAI_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -70,23 +71,6 @@ def test_needs_authentication_and_workflow_create(api_client, make_user):
     assert viewer.post(URL, {"text": TEXT}, format="json").status_code == 403
 
 
-class ScriptedProvider:
-    """A provider that answers from a list, recording what it was asked (the client is issue 5's)."""
-
-    name = "scripted"
-
-    def __init__(self, *answers: str | Exception) -> None:
-        self.answers = list(answers)
-        self.asked: list[list[dict[str, str]]] = []
-
-    def complete(self, messages):
-        self.asked.append([dict(m) for m in messages])
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
 VALID = {
     "nodes": [
         {"id": "start", "type": "trigger.manual", "config": {}},
@@ -100,41 +84,60 @@ INVALID = {
 }
 
 
-def use_provider(monkeypatch, provider):
-    # The seam the integrator fills in (provider_for answers None until credentials exist).
-    monkeypatch.setattr(providers, "provider_for", lambda user: provider)
+@pytest.fixture
+def provider(servers, openai_server, make_credential):
+    """The user's openai_compatible credential, pointing at a local OpenAI-compatible server."""
+    make_credential(
+        "openai_compatible",
+        {"base_url": openai_server.url("/v1"), "api_key": OPENAI_KEY, "default_model": "parser-model"},
+    )
+    return openai_server
 
 
-def test_provider_answer_is_validated_and_used(auth_client, monkeypatch):
-    provider = ScriptedProvider("```json\n" + json.dumps({"definition": VALID, "confidence": 0.8}) + "\n```")
-    use_provider(monkeypatch, provider)
+def chat_requests(server) -> list[dict]:
+    return [json.loads(hit["body"]) for hit in server.hits if hit["path"] == "/v1/chat/completions"]
+
+
+def test_without_a_provider_the_builtin_parser_answers(auth_client, openai_server):
+    body = auth_client.post(URL, {"text": "wait 2 minutes"}, format="json").json()
+    assert body["parser"] == "builtin"
+    assert openai_server.hits == []
+
+
+def test_provider_answer_is_validated_and_used(auth_client, user, provider):
+    provider.state["replies"] = ["```json\n" + json.dumps({"definition": VALID, "confidence": 0.8}) + "\n```"]
     body = auth_client.post(URL, {"text": "wait a minute"}, format="json").json()
     assert body["parser"] == "provider"
     assert body["confidence"] == 0.8
     assert [n["id"] for n in body["definition"]["nodes"]] == ["start", "wait"]
-    system = provider.asked[0][0]["content"]
-    assert '"type":"http_request"' in system  # the node catalog's schemas are in the prompt
+    (asked,) = chat_requests(provider)
+    assert asked["model"] == "parser-model"
+    assert '"type":"http_request"' in asked["messages"][0]["content"]  # the node catalog's schemas
+    assert asked["messages"][-1] == {"role": "user", "content": "wait a minute"}
+    usage = AIUsage.objects.get(user=user)
+    assert usage.total_tokens > 0
 
 
-def test_invalid_provider_answer_is_repaired_once_with_the_errors(auth_client, monkeypatch):
-    provider = ScriptedProvider(json.dumps({"definition": INVALID}), json.dumps({"definition": VALID}))
-    use_provider(monkeypatch, provider)
+def test_invalid_provider_answer_is_repaired_once_with_the_errors(auth_client, provider):
+    provider.state["replies"] = [json.dumps({"definition": INVALID}), json.dumps({"definition": VALID})]
     body = auth_client.post(URL, {"text": "wait a minute"}, format="json").json()
     assert body["parser"] == "provider"
-    repair = provider.asked[1][-1]["content"]
+    repair = chat_requests(provider)[1]["messages"][-1]["content"]
     assert "definition.nodes[1].config: Set either 'seconds' or 'until'" in repair
 
 
-@pytest.mark.parametrize(
-    "answers",
-    [
-        (providers.ProviderError("connection refused"),),
-        ("not json", json.dumps({"definition": INVALID})),
-    ],
-)
-def test_failing_provider_falls_back_to_the_builtin_parser_with_a_warning(auth_client, monkeypatch, answers):
-    use_provider(monkeypatch, ScriptedProvider(*answers))
+def test_unreachable_provider_falls_back_with_a_warning(auth_client, servers, make_credential, internal_server):
+    # A provider on an address the SSRF guard refuses: the call never leaves, the built-in parser answers.
+    make_credential("openai_compatible", {"base_url": internal_server.url("/v1"), "api_key": OPENAI_KEY})
     body = auth_client.post(URL, {"text": "wait 2 minutes"}, format="json").json()
     assert body["parser"] == "builtin"
     assert body["definition"]["nodes"][1]["config"] == {"seconds": 120}
     assert body["warnings"][0]["message"].startswith("The AI provider failed (")
+
+
+def test_invalid_answers_fall_back_with_a_warning(auth_client, provider):
+    provider.state["replies"] = ["not json", json.dumps({"definition": INVALID})]
+    body = auth_client.post(URL, {"text": "wait 2 minutes"}, format="json").json()
+    assert body["parser"] == "builtin"
+    assert body["warnings"][0]["message"].startswith("The AI provider failed (")
+    assert len(chat_requests(provider)) == 2
