@@ -1,11 +1,11 @@
-"""``python -m bench [engine] [--quick]``."""
+"""``python -m bench [engine|script] [--quick]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-BENCHMARKS = ("engine",)
+BENCHMARKS = ("engine", "script")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("benchmark", nargs="?", default="engine", choices=BENCHMARKS)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and runs: a fast sanity run")
     args = parser.parse_args(argv)
+    if args.benchmark == "script":
+        from bench import script
+
+        return script.main(quick=args.quick)
     from bench import engine
 
     return engine.main(quick=args.quick)

@@ -1,8 +1,9 @@
-"""``bench.http_get``: a bench-only node type doing a plain GET with one reused client.
+"""Bench-only node types: ``bench.http_get`` (a plain GET with one reused client) and ``bench.noop``.
 
 The product's ``http_request`` node (with its SSRF guard) would refuse the bench's
 loopback server; this one measures the engine, not the guard. Importing this module
-also registers the raw Celery baselines (:mod:`bench.tasks`) in the worker.
+also registers the raw Celery baselines (:mod:`bench.tasks`) in the worker. ``bench.noop`` is a
+dispatched step that does nothing: the engine's own cost per step, for the script benchmark.
 """
 
 from __future__ import annotations
@@ -34,5 +35,17 @@ NODE_TYPE = register(
         config_schema=config_schema({"url": prop("URL", "What to GET.", {"type": "string"})}, required=("url",)),
         side_effects=True,
         execute=execute,
+    )
+)
+
+
+NOOP = register(
+    NodeType(
+        type="bench.noop",
+        label="No-op (bench)",
+        description="A dispatched step that does nothing and outputs null. Bench only.",
+        category=NodeCategory.DATA,
+        config_schema=config_schema({}),
+        execute=lambda ctx: NodeResult(output=None),
     )
 )

@@ -96,7 +96,9 @@ def rows(r: Results) -> list[Row]:
 HEADERS = ("Workload", "Metric", "Flowbuilder", "Raw Celery", "Ratio", "Target", "Met", "Anchors (issue)")
 
 
-def print_table(table: list[Row]) -> None:
+def print_table(table: list[Row], *, baseline: str = "Raw Celery") -> None:
+    """One row per measurement; ``baseline`` names the column of what each row is compared with."""
+    headers = tuple(baseline if h == "Raw Celery" else h for h in HEADERS)
     cells = [
         (
             row.workload,
@@ -110,7 +112,7 @@ def print_table(table: list[Row]) -> None:
         )
         for row in table
     ]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(HEADERS)]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     right = {2, 3, 4}  # numbers
 
     def line(values: tuple[str, ...]) -> str:
@@ -118,7 +120,7 @@ def print_table(table: list[Row]) -> None:
             v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
         )
 
-    print(line(HEADERS))
+    print(line(headers))
     print("-+-".join("-" * w for w in widths))
     for values in cells:
         print(line(values))

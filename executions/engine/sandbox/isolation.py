@@ -1,0 +1,277 @@
+"""Which OS isolation scripts run under, detected once per process, and the command that starts a sandbox.
+
+``FLOWBUILDER_SCRIPT_ISOLATION`` chooses:
+
+* ``bubblewrap`` (the default): every script runs in its own bubblewrap sandbox, a
+  set of fresh namespaces (user, pid, network, ipc, uts, cgroup, mount) with no
+  network but a loopback of its own, an empty environment, read-only binds of the
+  system (``/usr``) and the interpreter's installation (its ``site-packages``
+  hidden) and nothing else (not the project, the data directory, ``/root``,
+  ``/home`` or ``/etc``), an empty size-capped ``/tmp``, its own ``/proc`` and a
+  minimal ``/dev``, no capabilities, no nested user namespaces, a seccomp filter
+  (:mod:`.seccomp`), and rlimits (:mod:`.launcher`). If bubblewrap is missing or
+  cannot create its namespaces here, scripts are refused: nothing falls back on
+  its own.
+* ``process``: a separate process with rlimits and an empty environment only (and
+  the ``nobody`` uid when the server runs as root). It can read what that user can
+  read and reach the network; chosen explicitly, and every run logs a warning.
+* anything else (``none``): refused. No language-level sandbox is trusted alone.
+
+:func:`current` answers the :class:`Isolation` in force; it tries a real sandbox once
+per process (and again only when the settings change).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from django.conf import settings
+
+from executions.engine.sandbox import seccomp
+
+BUBBLEWRAP = "bubblewrap"
+PROCESS = "process"
+MODES = (BUBBLEWRAP, PROCESS)
+
+NOBODY = 65534  # the uid and gid scripts run as
+# The only environment a sandbox (and bubblewrap itself) ever sees.
+SANDBOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+TMP_BYTES = 64 * 2**20  # the sandbox's /tmp (memory-backed)
+PROBE_TIMEOUT = 15.0
+
+LAUNCHER_SOURCE = (Path(__file__).parent / "launcher.py").read_text()
+# -I: no environment variables, no user site, no script directory on sys.path;
+# -S: no site module, so only the standard library is importable.
+PYTHON_FLAGS = ("-I", "-S")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The isolation in force: whether scripts may run, and how a sandbox is started.
+
+    ``detail`` says, for people, what is active or why scripts are refused.
+    """
+
+    mode: str
+    available: bool
+    detail: str
+    python: str = ""
+    bwrap: str | None = None
+    binds: tuple[str, ...] = ()  # host paths bound read-only besides /usr
+    hidden: tuple[str, ...] = ()  # directories covered by an empty read-only tmpfs
+    seccomp: bool = False
+    run_as: int | None = None  # the uid the launcher drops to (process mode under root)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.mode}: {self.detail}" if self.available else f"unavailable ({self.mode}): {self.detail}"
+
+    def command(self, result_fd: int, seccomp_fd: int | None) -> list[str]:
+        """The argv that starts one sandboxed launcher writing its result to ``result_fd``."""
+        launcher = [self.python, *PYTHON_FLAGS, "-c", LAUNCHER_SOURCE, str(result_fd)]
+        if self.mode != BUBBLEWRAP:
+            return launcher
+        assert self.bwrap is not None
+        argv = [
+            self.bwrap,
+            "--unshare-all",
+            "--unshare-user",  # root too gets a user namespace (it is only tried by --unshare-all)
+            "--disable-userns",
+            "--uid", str(NOBODY),
+            "--gid", str(NOBODY),
+            "--cap-drop", "ALL",
+            "--die-with-parent",
+            "--new-session",
+            "--clearenv",
+            "--hostname", "sandbox",
+        ]  # fmt: skip
+        for name, value in SANDBOX_ENV.items():
+            argv += ["--setenv", name, value]
+        argv += ["--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+            if os.path.islink(top):  # merged /usr: /bin -> usr/bin
+                argv += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                argv += ["--ro-bind", top, top]
+        argv += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for path in self.binds:
+            argv += ["--ro-bind", path, path]
+        for path in self.hidden:
+            argv += ["--tmpfs", path, "--remount-ro", path]
+        # The sandbox's own /tmp: a fresh, size-capped tmpfs inside its mount namespace.
+        tmp = "/tmp"  # noqa: S108
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", tmp, "--chdir", tmp]
+        if seccomp_fd is not None:
+            argv += ["--seccomp", str(seccomp_fd)]
+        return [*argv, *launcher]
+
+
+_lock = threading.Lock()
+_detected: dict[tuple[str, str, str], Isolation] = {}
+
+
+def _settings_key() -> tuple[str, str, str]:
+    return (
+        settings.FLOWBUILDER_SCRIPT_ISOLATION.strip().lower(),
+        settings.FLOWBUILDER_SCRIPT_BWRAP,
+        settings.FLOWBUILDER_SCRIPT_PYTHON,
+    )
+
+
+def current() -> Isolation:
+    """The isolation in force for the current settings, detected once per process."""
+    key = _settings_key()
+    found = _detected.get(key)
+    if found is None:
+        with _lock:
+            found = _detected.get(key)
+            if found is None:
+                found = _detected[key] = _detect(*key)
+    return found
+
+
+def forget() -> None:
+    """Detect again on the next call (tests, or after installing bubblewrap)."""
+    with _lock:
+        _detected.clear()
+
+
+def sandbox_python() -> str:
+    """The interpreter scripts run on: the setting, else the real binary behind this (virtualenv's) one."""
+    return settings.FLOWBUILDER_SCRIPT_PYTHON or os.path.realpath(sys.executable)
+
+
+def _detect(mode: str, bwrap_setting: str, python_setting: str) -> Isolation:
+    if mode not in MODES:
+        return Isolation(
+            mode=mode or "none",
+            available=False,
+            detail=(
+                f"FLOWBUILDER_SCRIPT_ISOLATION={mode or '(empty)'} is refused: scripts never run without OS "
+                "isolation. Use 'bubblewrap', or 'process' to accept a separate process with rlimits only."
+            ),
+        )
+    python = os.path.realpath(python_setting or sys.executable)
+    if not os.access(python, os.X_OK):
+        return Isolation(mode=mode, available=False, detail=f"the script interpreter {python} is not executable")
+    if mode == PROCESS:
+        run_as = NOBODY if os.geteuid() == 0 else None
+        who = "as nobody" if run_as is not None else "as the server's user"
+        return Isolation(
+            mode=mode,
+            available=True,
+            python=python,
+            run_as=run_as,
+            detail=(
+                f"separate process {who} with rlimits and an empty environment only: NO filesystem or network "
+                f"isolation (install bubblewrap and unset FLOWBUILDER_SCRIPT_ISOLATION); interpreter {python}"
+            ),
+        )
+    bwrap = shutil.which(bwrap_setting)
+    if bwrap is None:
+        return Isolation(
+            mode=mode,
+            available=False,
+            detail=(
+                f"bubblewrap is not installed ({bwrap_setting} not found): install it (apt-get install bubblewrap), "
+                "or set FLOWBUILDER_SCRIPT_ISOLATION=process to run scripts with rlimits only"
+            ),
+        )
+    problem, binds = _interpreter_binds(python)
+    if problem:
+        return Isolation(mode=mode, available=False, detail=problem)
+    candidate = Isolation(
+        mode=mode,
+        available=True,
+        detail="",
+        python=python,
+        bwrap=bwrap,
+        binds=binds,
+        hidden=_site_packages(python),
+        seccomp=seccomp.filter_program() is not None,
+    )
+    failure = _probe(candidate)
+    if failure:
+        return Isolation(
+            mode=mode,
+            available=False,
+            detail=(
+                f"bubblewrap ({bwrap}) cannot create its sandbox here: {failure}. Allow user namespaces, or set "
+                "FLOWBUILDER_SCRIPT_ISOLATION=process to run scripts with rlimits only"
+            ),
+        )
+    version = _bwrap_version(bwrap)
+    filtered = "seccomp filter" if candidate.seccomp else "no seccomp filter (unknown architecture)"
+    return replace(
+        candidate,
+        detail=(
+            f"{version} ({bwrap}): new namespaces, no network, no server files, empty environment, {filtered}, "
+            f"rlimits; interpreter {python}"
+        ),
+    )
+
+
+def _interpreter_binds(python: str) -> tuple[str | None, tuple[str, ...]]:
+    """(a problem, or None; the installation to bind read-only unless it lives under /usr)."""
+    prefix = Path(python).parent.parent
+    if prefix == Path("/usr") or Path("/usr") in prefix.parents:
+        return None, ()
+    private = [Path(settings.BASE_DIR).resolve(), Path(settings.DATA_DIR).resolve()]
+    for path in private:
+        if prefix == path or prefix in path.parents or path in prefix.parents or prefix == Path("/"):
+            return (
+                f"the script interpreter's installation {prefix} contains or lies inside {path}, which scripts "
+                "must not see: set FLOWBUILDER_SCRIPT_PYTHON to an interpreter installed elsewhere (e.g. /usr/bin/python3)",
+                (),
+            )
+    return None, (str(prefix),)
+
+
+def _site_packages(python: str) -> tuple[str, ...]:
+    """Third-party package directories of the installation: hidden (``-S`` keeps them off sys.path too)."""
+    prefix = Path(python).parent.parent
+    candidates = [*prefix.glob("lib/python3*/site-packages"), *prefix.glob("local/lib/python3*/dist-packages")]
+    candidates += [prefix / "lib/python3/dist-packages"]
+    return tuple(str(path) for path in candidates if path.is_dir())
+
+
+def _probe(candidate: Isolation) -> str | None:
+    """Start one real sandbox running ``pass``; answers why it failed, or None."""
+    filter_fd = seccomp.program_fd()
+    argv = candidate.command(result_fd=1, seccomp_fd=filter_fd)
+    argv[-3:] = ["-c", "pass"]  # the launcher's source and its fd: not needed to prove the sandbox starts
+    try:
+        completed = subprocess.run(  # noqa: S603  (argv built above from settings, no shell)
+            argv,
+            env=SANDBOX_ENV,
+            capture_output=True,
+            timeout=PROBE_TIMEOUT,
+            cwd="/",
+            check=False,
+            pass_fds=() if filter_fd is None else (filter_fd,),
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        if filter_fd is not None:
+            os.close(filter_fd)
+    if completed.returncode != 0:
+        message = completed.stderr.decode(errors="replace").strip() or f"exit status {completed.returncode}"
+        return message[-500:]
+    return None
+
+
+def _bwrap_version(bwrap: str) -> str:
+    try:
+        completed = subprocess.run(  # noqa: S603
+            [bwrap, "--version"], env=SANDBOX_ENV, capture_output=True, timeout=PROBE_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "bubblewrap"
+    return completed.stdout.decode(errors="replace").strip() or "bubblewrap"
