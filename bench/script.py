@@ -83,22 +83,23 @@ def main(*, quick: bool = False) -> int:
     owner = workloads.bench_owner()
     scripts = workloads.line_workflow(owner, f"bench W{STEPS} scripts", script_nodes(STEPS))
     noops = workloads.line_workflow(owner, f"bench W{STEPS} no-ops", noop_nodes(STEPS))
-    chains: dict[str, workloads.ChainResult] = {}
-    for label, pool_size, workflow in (
-        ("noop", WARM_POOL_SIZE, noops),
-        ("warm", WARM_POOL_SIZE, scripts),
-        ("cold", 0, scripts),
-    ):
-        os.environ["FLOWBUILDER_SCRIPT_WARM_POOL"] = str(pool_size)  # the worker inherits it
-        worker = infra.start_worker(1)
-        try:
-            print(f"Workers: {worker.name} (pid {worker.process.pid}), FLOWBUILDER_SCRIPT_WARM_POOL={pool_size}")
-            samples = workloads.repeat(
-                lambda workflow=workflow: chain_sample(workflow), runs=plan.repetitions, warmup=plan.warmup
-            )
-        finally:
-            infra.stop_worker(worker)
-        chains[label] = workloads.ChainResult.of(samples)
+    configurations = (("noop", WARM_POOL_SIZE, noops), ("warm", WARM_POOL_SIZE, scripts), ("cold", 0, scripts))
+    samples: dict[str, list[workloads.ChainSample]] = {label: [] for label, _, _ in configurations}
+    # Alternated repetition by repetition, so every configuration sees the same machine state.
+    for repetition in range(1, plan.repetitions + 1):
+        for label, pool_size, workflow in configurations:
+            os.environ["FLOWBUILDER_SCRIPT_WARM_POOL"] = str(pool_size)  # the worker inherits it
+            worker = infra.start_worker(1)
+            try:
+                for _ in range(plan.warmup):
+                    chain_sample(workflow)
+                time.sleep(workloads.SETTLE_SECONDS)
+                sample = chain_sample(workflow)
+            finally:
+                infra.stop_worker(worker)
+            samples[label].append(sample)
+            print(f"  {repetition}/{plan.repetitions} {label:<4} (pool {pool_size}): {sample.total_ms:7.1f} ms")
+    chains = {label: workloads.ChainResult.of(values) for label, values in samples.items()}
 
     print(_machine())
     print()
@@ -150,14 +151,15 @@ def measure_start_costs(*, runs: int) -> dict[str, Timing]:
 
     found = sandbox.current_isolation()
     limits = Limits(timeout_seconds=10, memory_mb=256)
-    request = {"code": FIB_CODE, "inputs": {"n": 10}, "limits": limits.for_launcher(), "uid": found.run_as}
+    request = {"code": FIB_CODE, "inputs": {"n": 10}, "limits": limits.for_launcher()}
     bare = found.command(result_fd=1, seccomp_fd=None)
     bare[-3:] = ["-c", "pass"]
     plain = [found.python, *isolation_module.PYTHON_FLAGS, "-c", "pass"]
 
     def spawn(argv: list[str]) -> float:
         started = time.perf_counter()
-        subprocess.run(argv, env=isolation_module.SANDBOX_ENV, check=True, cwd="/")
+        identity = isolation_module.popen_identity(found.run_as)
+        subprocess.run(argv, env=isolation_module.SANDBOX_ENV, check=True, cwd="/", **identity)
         return (time.perf_counter() - started) * 1000
 
     def cold(isolation) -> float:
@@ -236,8 +238,9 @@ def print_notes(chains, starts, plan: Plan) -> None:
     per_step_noop = noop.total_ms / STEPS
     share = (starts["cold"].p50_ms - starts["warm"].p50_ms) / per_step_cold if per_step_cold else 0
     notes = [
-        f"W{STEPS}: medians of {plan.repetitions} runs after {plan.warmup} warm-up, each configuration on a fresh",
-        "  worker process (prefork, concurrency 1); the baseline is the same chain of dispatched no-op steps.",
+        f"W{STEPS}: medians of {plan.repetitions} runs, configurations alternated, each run on a fresh worker",
+        f"  process (prefork, concurrency 1) after {plan.warmup} warm-up run; the baseline is the same chain of",
+        "  dispatched no-op steps.",
         f"  Per step: {per_step_noop:.1f} ms engine floor, {cold.total_ms / STEPS:.1f} ms with a cold sandbox, "
         f"{warm.total_ms / STEPS:.1f} ms with the warm pool.",
         f"Sandbox start (cold - warm run) is {share:.0%} of a cold script step: "

@@ -27,8 +27,8 @@ from typing import Any
 from django.conf import settings
 
 from executions.engine.sandbox import isolation as isolation_module
-from executions.engine.sandbox import pool
-from executions.engine.sandbox.isolation import Isolation
+from executions.engine.sandbox import pool, seccomp
+from executions.engine.sandbox.isolation import PROCESS, Isolation
 from executions.engine.sandbox.launcher import EXIT_BAD_REQUEST, EXIT_SCRIPT_FAILED
 from executions.engine.sandbox.process import Completed, Limits, Sandbox
 
@@ -109,13 +109,18 @@ def run_script(code: str, inputs: Any, *, timeout_seconds: float, memory_mb: int
             raise ScriptError(f"Could not start the script's sandbox: {exc}", retryable=True) from exc
     # JSON values only, whatever the caller passed (marshal would carry other types).
     inputs = json.loads(json.dumps(inputs, default=str))
-    request = {"code": code, "inputs": inputs, "limits": limits.for_launcher(), "uid": found.run_as}
+    request = {"code": code, "inputs": inputs, "limits": limits.for_launcher(), "seccomp": _launcher_seccomp(found)}
     completed = sandbox.run(request, limits)
     result = ScriptResult(isolation=found, warm=warm, seconds=completed.seconds)
     result.stdout_lines = _lines(completed.stdout, result.notes, dropped_bytes=completed.stdout_dropped)
     result.stderr_lines = _lines(completed.stderr, result.notes, dropped_bytes=0)
     result.output = _output(completed, limits, result)
     return result
+
+
+def _launcher_seccomp(found: Isolation) -> bytes | None:
+    """The filter the launcher installs itself: in process mode (bubblewrap installs its own)."""
+    return seccomp.filter_program() if found.mode == PROCESS and found.seccomp else None
 
 
 def _output(completed: Completed, limits: Limits, result: ScriptResult) -> Any:

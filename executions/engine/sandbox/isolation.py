@@ -7,15 +7,19 @@
   network but a loopback of its own, an empty environment, read-only binds of the
   system (``/usr``) and the interpreter's installation (its ``site-packages``
   hidden) and nothing else (not the project, the data directory, ``/root``,
-  ``/home`` or ``/etc``), an empty size-capped ``/tmp``, its own ``/proc`` and a
-  minimal ``/dev``, no capabilities, no nested user namespaces, a seccomp filter
-  (:mod:`.seccomp`), and rlimits (:mod:`.launcher`). If bubblewrap is missing or
-  cannot create its namespaces here, scripts are refused: nothing falls back on
-  its own.
-* ``process``: a separate process with rlimits and an empty environment only (and
-  the ``nobody`` uid when the server runs as root). It can read what that user can
-  read and reach the network; chosen explicitly, and every run logs a warning.
+  ``/home``, of ``/etc`` only ``ld.so.cache``), an empty size-capped ``/tmp``, its
+  own read-only ``/proc`` and a minimal ``/dev``, no capabilities, no nested user
+  namespaces, a seccomp filter (:mod:`.seccomp`), and rlimits (:mod:`.launcher`). If
+  bubblewrap is missing or cannot create its namespaces here, scripts are refused:
+  nothing falls back on its own.
+* ``process``: a separate process with rlimits, an empty environment and the same
+  seccomp filter (installed by the launcher) only. It can read what its user can read
+  and reach the network; chosen explicitly, and every run logs a warning.
 * anything else (``none``): refused. No language-level sandbox is trusted alone.
+
+Either way the sandbox never runs as the host's root: under a root server it is
+started as ``nobody`` (so its interpreter must be one nobody can run, see
+:func:`_choose_python`).
 
 :func:`current` answers the :class:`Isolation` in force; it tries a real sandbox once
 per process (and again only when the settings change).
@@ -25,11 +29,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -39,7 +45,8 @@ BUBBLEWRAP = "bubblewrap"
 PROCESS = "process"
 MODES = (BUBBLEWRAP, PROCESS)
 
-NOBODY = 65534  # the uid and gid scripts run as
+NOBODY = 65534  # the uid and gid sandboxes run as when the server runs as root
+SYSTEM_PYTHON = "/usr/bin/python3"
 # The only environment a sandbox (and bubblewrap itself) ever sees.
 SANDBOX_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 TMP_BYTES = 64 * 2**20  # the sandbox's /tmp (memory-backed)
@@ -66,7 +73,7 @@ class Isolation:
     binds: tuple[str, ...] = ()  # host paths bound read-only besides /usr
     hidden: tuple[str, ...] = ()  # directories covered by an empty read-only tmpfs
     seccomp: bool = False
-    run_as: int | None = None  # the uid the launcher drops to (process mode under root)
+    run_as: int | None = None  # the uid and gid the sandbox is started as (nobody under a root server)
 
     @property
     def summary(self) -> str:
@@ -104,9 +111,10 @@ class Isolation:
             argv += ["--ro-bind", path, path]
         for path in self.hidden:
             argv += ["--tmpfs", path, "--remount-ro", path]
+        argv += ["--proc", "/proc", "--remount-ro", "/proc"]  # its own pids; nothing in it to write
         # The sandbox's own /tmp: a fresh, size-capped tmpfs inside its mount namespace.
         tmp = "/tmp"  # noqa: S108
-        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", tmp, "--chdir", tmp]
+        argv += ["--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", tmp, "--chdir", tmp]
         if seccomp_fd is not None:
             argv += ["--seccomp", str(seccomp_fd)]
         return [*argv, *launcher]
@@ -142,11 +150,6 @@ def forget() -> None:
         _detected.clear()
 
 
-def sandbox_python() -> str:
-    """The interpreter scripts run on: the setting, else the real binary behind this (virtualenv's) one."""
-    return settings.FLOWBUILDER_SCRIPT_PYTHON or os.path.realpath(sys.executable)
-
-
 def _detect(mode: str, bwrap_setting: str, python_setting: str) -> Isolation:
     if mode not in MODES:
         return Isolation(
@@ -157,20 +160,26 @@ def _detect(mode: str, bwrap_setting: str, python_setting: str) -> Isolation:
                 "isolation. Use 'bubblewrap', or 'process' to accept a separate process with rlimits only."
             ),
         )
-    python = os.path.realpath(python_setting or sys.executable)
-    if not os.access(python, os.X_OK):
-        return Isolation(mode=mode, available=False, detail=f"the script interpreter {python} is not executable")
+    # Never the host's root: bubblewrap maps the sandbox's uid to its caller's, and a process
+    # whose uid is root, even without capabilities, passes file-permission checks on whatever
+    # root-owned file it can reach (sysctls in /proc/sys, /proc/sysrq-trigger).
+    run_as = NOBODY if os.geteuid() == 0 else None
+    python, problem = _choose_python(python_setting, run_as)
+    if problem:
+        return Isolation(mode=mode, available=False, detail=problem)
+    who = "nobody" if run_as is not None else "the server's user"
+    filtered = seccomp.filter_program() is not None
     if mode == PROCESS:
-        run_as = NOBODY if os.geteuid() == 0 else None
-        who = "as nobody" if run_as is not None else "as the server's user"
         return Isolation(
             mode=mode,
             available=True,
             python=python,
             run_as=run_as,
+            seccomp=filtered,
             detail=(
-                f"separate process {who} with rlimits and an empty environment only: NO filesystem or network "
-                f"isolation (install bubblewrap and unset FLOWBUILDER_SCRIPT_ISOLATION); interpreter {python}"
+                f"separate process as {who} with rlimits, an empty environment"
+                f"{' and the seccomp filter' if filtered else ''} only: NO filesystem or network isolation "
+                f"(install bubblewrap and unset FLOWBUILDER_SCRIPT_ISOLATION); interpreter {python}"
             ),
         )
     bwrap = shutil.which(bwrap_setting)
@@ -194,7 +203,8 @@ def _detect(mode: str, bwrap_setting: str, python_setting: str) -> Isolation:
         bwrap=bwrap,
         binds=binds,
         hidden=_site_packages(python),
-        seccomp=seccomp.filter_program() is not None,
+        seccomp=filtered,
+        run_as=run_as,
     )
     failure = _probe(candidate)
     if failure:
@@ -207,14 +217,50 @@ def _detect(mode: str, bwrap_setting: str, python_setting: str) -> Isolation:
             ),
         )
     version = _bwrap_version(bwrap)
-    filtered = "seccomp filter" if candidate.seccomp else "no seccomp filter (unknown architecture)"
+    filter_note = "seccomp filter" if candidate.seccomp else "no seccomp filter (unknown architecture)"
     return replace(
         candidate,
         detail=(
-            f"{version} ({bwrap}): new namespaces, no network, no server files, empty environment, {filtered}, "
-            f"rlimits; interpreter {python}"
+            f"{version} ({bwrap}) started as {who}: new namespaces, no network, no server files, empty environment, "
+            f"{filter_note}, rlimits; interpreter {python}"
         ),
     )
+
+
+def sandbox_python() -> str:
+    """The server's own interpreter: the real binary behind this (virtualenv's) one."""
+    return os.path.realpath(sys.executable)
+
+
+def _choose_python(setting: str, run_as: int | None) -> tuple[str, str | None]:
+    """(the interpreter scripts run on, a problem or None).
+
+    The setting if given; else the server's own interpreter, or, when the sandbox runs as
+    nobody (a root server) and nobody cannot reach that one (a pyenv under /root), the
+    system's ``/usr/bin/python3``: scripts use the standard library only, any Python 3 does.
+    """
+    candidates = [setting] if setting else [sandbox_python(), SYSTEM_PYTHON]
+    for candidate in candidates:
+        python = os.path.realpath(candidate)
+        if os.path.isfile(python) and os.access(python, os.X_OK) and (run_as is None or _usable_by_others(python)):
+            return python, None
+    who = "the nobody user (the server runs as root)" if run_as is not None else "the server's user"
+    return "", (
+        f"no script interpreter that {who} can run: tried {', '.join(candidates)}; "
+        "set FLOWBUILDER_SCRIPT_PYTHON to one (e.g. /usr/bin/python3)"
+    )
+
+
+def _usable_by_others(python: str) -> bool:
+    """Whether a user owning nothing on its way can reach and run ``python`` (every directory above searchable)."""
+    path = Path(python)
+    try:
+        if not all(directory.stat().st_mode & stat.S_IXOTH for directory in path.parents):
+            return False
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & stat.S_IXOTH and mode & stat.S_IROTH)
 
 
 def _interpreter_binds(python: str) -> tuple[str | None, tuple[str, ...]]:
@@ -241,6 +287,11 @@ def _site_packages(python: str) -> tuple[str, ...]:
     return tuple(str(path) for path in candidates if path.is_dir())
 
 
+def popen_identity(run_as: int | None) -> dict[str, Any]:
+    """``subprocess`` arguments that start a sandbox as ``run_as`` (none: as the server's user)."""
+    return {} if run_as is None else {"user": run_as, "group": run_as, "extra_groups": []}
+
+
 def _probe(candidate: Isolation) -> str | None:
     """Start one real sandbox running ``pass``; answers why it failed, or None."""
     filter_fd = seccomp.program_fd()
@@ -255,6 +306,7 @@ def _probe(candidate: Isolation) -> str | None:
             cwd="/",
             check=False,
             pass_fds=() if filter_fd is None else (filter_fd,),
+            **popen_identity(candidate.run_as),
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{type(exc).__name__}: {exc}"

@@ -5,12 +5,12 @@ library, and it trusts nothing it was not handed. Protocol with the parent
 (:mod:`executions.engine.sandbox.process`):
 
 * it starts, imports what it needs, then blocks reading its whole stdin: one request
-  ``{"code", "inputs", "limits": {...}, "uid"}`` in ``marshal`` format (written by the
+  ``{"code", "inputs", "limits": {...}, "seccomp": bytes | None}`` in ``marshal`` format (written by the
   trusted parent; JSON values only). A warm sandbox waits here; EOF without a request
   (the parent went away) ends it quietly;
 * it applies the limits to itself (rlimits are inherited by anything it could start),
-  drops to ``uid`` when given (the ``process`` mode run by root), closes every other
-  file descriptor, and runs ``code`` with the dict ``inputs`` in scope;
+  installs ``seccomp`` when given (in ``process`` mode; bubblewrap installs it itself),
+  closes every other file descriptor, and runs ``code`` with the dict ``inputs`` in scope;
 * ``output`` is written as JSON to ``RESULT_FD`` (a pipe only the parent reads), never
   to stdout, which stays the script's own (its lines become log lines); the parent
   parses it as JSON, with a size cap, never with anything that could run code;
@@ -54,10 +54,21 @@ def _apply_limits(limits):
         resource.setrlimit(getattr(resource, name), value)
 
 
-def _drop_privileges(uid):
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
+def _install_seccomp(program):
+    """Load a seccomp-BPF ``program`` (``struct sock_filter[]`` bytes) for this process and its threads."""
+    import ctypes
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    pr_set_no_new_privs, pr_set_seccomp, seccomp_mode_filter = 38, 22, 2
+    if libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    if libc.prctl(pr_set_seccomp, seccomp_mode_filter, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
 
 
 def _describe_failure(exc, code, limits):
@@ -101,14 +112,18 @@ def main():
         os._exit(0)  # a warm sandbox nobody used: the parent is gone or shutting down
     try:
         request = marshal.loads(raw)  # noqa: S302  (written by the parent, which trusts itself)
-        code, inputs, limits, uid = request["code"], request["inputs"], request["limits"], request.get("uid")
+        code, inputs, limits = request["code"], request["inputs"], request["limits"]
     except (ValueError, EOFError, KeyError, TypeError) as exc:
         sys.stderr.write(f"bad request: {exc}\n")
         os._exit(EXIT_BAD_REQUEST)
-    del raw, request
+    del raw
     _apply_limits(limits)
-    if uid is not None:
-        _drop_privileges(uid)
+    if request.get("seccomp"):
+        try:
+            _install_seccomp(request["seccomp"])
+        except (OSError, ImportError) as exc:
+            sys.stderr.write(f"could not install the seccomp filter: {exc}\n")
+            os._exit(EXIT_BAD_REQUEST)
     os.set_inheritable(result_fd, False)
     os.closerange(3, result_fd)  # nothing of the parent's stays reachable
     os.closerange(result_fd + 1, 1 << 20)
