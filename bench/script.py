@@ -154,12 +154,11 @@ def measure_start_costs(*, runs: int) -> dict[str, Timing]:
     request = {"code": FIB_CODE, "inputs": {"n": 10}, "limits": limits.for_launcher()}
     bare = found.command(result_fd=1, seccomp_fd=None)
     bare[-3:] = ["-c", "pass"]
-    plain = [found.python, *isolation_module.PYTHON_FLAGS, "-c", "pass"]
+    plain = [*found.identity_prefix(), found.python, *isolation_module.PYTHON_FLAGS, "-c", "pass"]
 
     def spawn(argv: list[str]) -> float:
         started = time.perf_counter()
-        identity = isolation_module.popen_identity(found.run_as)
-        subprocess.run(argv, env=isolation_module.SANDBOX_ENV, check=True, cwd="/", **identity)
+        subprocess.run(argv, env=isolation_module.SANDBOX_ENV, check=True, cwd="/", **found.popen_kwargs())
         return (time.perf_counter() - started) * 1000
 
     def cold(isolation) -> float:

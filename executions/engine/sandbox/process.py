@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from executions.engine.sandbox import seccomp
-from executions.engine.sandbox.isolation import BUBBLEWRAP, SANDBOX_ENV, Isolation, popen_identity
+from executions.engine.sandbox.isolation import BUBBLEWRAP, SANDBOX_ENV, Isolation
 
 READ_CHUNK = 65536
 STDOUT_KEEP_BYTES = 64 * 1024  # print output kept for the log; the rest is counted and dropped
@@ -136,7 +136,7 @@ class Sandbox:
                 cwd=workdir or "/",
                 start_new_session=True,  # one process group to kill
                 bufsize=0,
-                **popen_identity(isolation.run_as),
+                **isolation.popen_kwargs(),
             )
         except BaseException:
             os.close(result_read)

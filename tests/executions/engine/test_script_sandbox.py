@@ -289,6 +289,14 @@ class TestProbes:
         seen = run(code).output
         assert seen == {"uid": 65534, "caps": "0000000000000000", "no_new_privs": "1", "seccomp": "2"}
 
+    def test_without_setpriv_the_sandbox_still_starts_as_nobody(self, settings, monkeypatch):
+        settings.FLOWBUILDER_SCRIPT_BWRAP = shutil.which("bwrap")
+        monkeypatch.setenv("PATH", "/nonexistent")  # no setpriv: subprocess switches the user itself
+        found = sandbox.current_isolation()
+        assert found.setpriv is None
+        assert found.available, found.detail
+        self.test_no_sandbox_process_is_host_root()
+
     def test_kernel_knobs_are_read_only(self):
         code = (
             "import os\n"
