@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import tempfile
 import threading
@@ -335,6 +336,28 @@ class TestProbes:
         code = "import os\noutput = sorted(int(fd) for fd in os.listdir('/proc/self/fd'))"
         fds = run(code).output
         assert len(fds) <= 5  # stdin, stdout, stderr, the result pipe, and listdir's own
+
+
+class TestWithoutPidfd:
+    """Kernels before 5.3 (or other systems) have no pidfd: the run loop polls the process instead."""
+
+    def started(self, code: str, timeout: float):
+        from executions.engine.sandbox.process import Limits, Sandbox
+
+        box = Sandbox.start(sandbox.current_isolation())
+        os.close(box.pidfd)
+        box.pidfd = None
+        limits = Limits(timeout)
+        return box.run({"code": code, "inputs": {"n": 10}, "limits": limits.for_launcher()}, limits)
+
+    def test_result(self):
+        completed = self.started(FIB + "print('done')", timeout=10)
+        assert (completed.returncode, completed.result, completed.stdout) == (0, b"55", b"done\n")
+
+    def test_timeout(self):
+        completed = self.started("while True:\n    pass", timeout=1)
+        assert completed.timed_out
+        assert completed.signal == signal.SIGKILL
 
 
 class TestWarmPool:
