@@ -100,6 +100,9 @@ def run_script(code: str, inputs: Any, *, timeout_seconds: float, memory_mb: int
         memory_mb=memory_mb,
         output_bytes=settings.FLOWBUILDER_MAX_STEP_OUTPUT_BYTES,
     )
+    # JSON values only, whatever the caller passed (marshal would carry other types).
+    inputs = json.loads(json.dumps(inputs, default=str))
+    request = {"code": code, "inputs": inputs, "limits": limits.for_launcher(), "seccomp": _launcher_seccomp(found)}
     sandbox = pool.get().take(found, settings.FLOWBUILDER_SCRIPT_WARM_POOL)
     warm = sandbox is not None
     if sandbox is None:
@@ -107,10 +110,10 @@ def run_script(code: str, inputs: Any, *, timeout_seconds: float, memory_mb: int
             sandbox = Sandbox.start(found)
         except OSError as exc:
             raise ScriptError(f"Could not start the script's sandbox: {exc}", retryable=True) from exc
-    # JSON values only, whatever the caller passed (marshal would carry other types).
-    inputs = json.loads(json.dumps(inputs, default=str))
-    request = {"code": code, "inputs": inputs, "limits": limits.for_launcher(), "seccomp": _launcher_seccomp(found)}
-    completed = sandbox.run(request, limits)
+    try:
+        completed = sandbox.run(request, limits)
+    finally:
+        sandbox.finish()  # already done after a run; here for a run that raised
     result = ScriptResult(isolation=found, warm=warm, seconds=completed.seconds)
     result.stdout_lines = _lines(completed.stdout, result.notes, dropped_bytes=completed.stdout_dropped)
     result.stderr_lines = _lines(completed.stderr, result.notes, dropped_bytes=0)

@@ -155,7 +155,9 @@ class Sandbox:
         if self._finished:
             return False
         if self.pidfd is not None:
-            return not select.select([self.pidfd], [], [], 0)[0]
+            poller = select.poll()  # not select(): a busy worker may hold fds past 1024
+            poller.register(self.pidfd, select.POLLIN)
+            return not poller.poll(0)
         return self.process.poll() is None
 
     def run(self, request: dict[str, Any], limits: Limits) -> Completed:
