@@ -37,21 +37,29 @@ EXIT_BAD_REQUEST = 4
 
 
 def _apply_limits(limits):
+    """Lower soft and hard limits together (never above a hard limit already lower), for good."""
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu = int(used.ru_utime + used.ru_stime) + int(limits["cpu_seconds"]) + 1
     # The interpreter is already loaded: the script's memory limit comes on top of it.
-    with open("/proc/self/statm") as statm:
-        baseline = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    address_space = baseline + int(limits["memory_bytes"])
-    for name, value in (
-        ("RLIMIT_CPU", (cpu, cpu + 1)),
-        ("RLIMIT_AS", (address_space, address_space)),
-        ("RLIMIT_NPROC", (limits["processes"], limits["processes"])),
-        ("RLIMIT_FSIZE", (limits["file_bytes"], limits["file_bytes"])),
-        ("RLIMIT_NOFILE", (limits["open_files"], limits["open_files"])),
-        ("RLIMIT_CORE", (0, 0)),
+    try:
+        with open("/proc/self/statm") as statm:
+            baseline = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # no /proc (process mode elsewhere than Linux): a typical interpreter's size
+        baseline = 64 * 2**20
+    for name, soft, hard in (
+        ("RLIMIT_CPU", cpu, cpu + 1),  # SIGXCPU, then SIGKILL a second later
+        ("RLIMIT_AS", baseline + int(limits["memory_bytes"]), baseline + int(limits["memory_bytes"])),
+        ("RLIMIT_NPROC", limits["processes"], limits["processes"]),
+        ("RLIMIT_FSIZE", limits["file_bytes"], limits["file_bytes"]),
+        ("RLIMIT_NOFILE", limits["open_files"], limits["open_files"]),
+        ("RLIMIT_CORE", 0, 0),
     ):
-        resource.setrlimit(getattr(resource, name), value)
+        which = getattr(resource, name)
+        current = resource.getrlimit(which)[1]
+        if current != resource.RLIM_INFINITY:
+            hard = min(hard, current)
+            soft = min(soft, hard)
+        resource.setrlimit(which, (soft, hard))
 
 
 def _install_seccomp(program):
