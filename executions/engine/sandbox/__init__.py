@@ -114,6 +114,7 @@ def run_script(code: str, inputs: Any, *, timeout_seconds: float, memory_mb: int
         completed = sandbox.run(request, limits)
     finally:
         sandbox.finish()  # already done after a run; here for a run that raised
+        pool.get().replenish()
     result = ScriptResult(isolation=found, warm=warm, seconds=completed.seconds)
     result.stdout_lines = _lines(completed.stdout, result.notes, dropped_bytes=completed.stdout_dropped)
     result.stderr_lines = _lines(completed.stderr, result.notes, dropped_bytes=0)

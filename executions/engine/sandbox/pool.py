@@ -3,9 +3,10 @@
 Starting a sandbox (namespaces, then the interpreter) costs more than a small script
 runs, so each worker process keeps ``FLOWBUILDER_SCRIPT_WARM_POOL`` sandboxes whose
 launchers are already waiting for a request. A run takes one (or starts one itself
-when none is ready: the pool never makes a run wait), and a single background
-thread starts the replacement. A sandbox is never reused: no state can pass from one
-run to the next.
+when none is ready: the pool never makes a run wait), and when the run is over
+(:meth:`WarmPool.replenish`) a single background thread starts the replacement, so
+that its start overlaps the engine's work between steps rather than the script
+itself. A sandbox is never reused: no state can pass from one run to the next.
 
 The thread that starts a bubblewrap sandbox is its "parent" for ``--die-with-parent``
 (the kernel's parent-death signal follows the thread), so one long-lived thread per
@@ -54,10 +55,16 @@ class WarmPool:
             if size > 0 and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._refill, name="script-sandbox-pool", daemon=True)
                 self._thread.start()
-            self._changed.notify_all()
+            if taken is None:
+                self._changed.notify_all()  # nothing was ready: start filling now
         for sandbox in stale:
             sandbox.finish()
         return taken
+
+    def replenish(self) -> None:
+        """Start the replacements of what was taken (called when a run is over)."""
+        with self._changed:
+            self._changed.notify_all()
 
     def clear(self) -> None:
         """Discard every warm sandbox (tests; a changed environment). The pool fills again on the next take."""
