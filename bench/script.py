@@ -37,6 +37,7 @@ output = fib(inputs["n"])
 """
 WARM_POOL_SIZE = 2  # the default of FLOWBUILDER_SCRIPT_WARM_POOL
 SETTLE_SECONDS = 0.2  # before a warm run: the sandbox has finished starting
+POLL_SECONDS = 0.02  # how often the bench looks for the end of a W40 run (its time comes from the rows)
 
 
 @dataclass(frozen=True)
@@ -123,16 +124,22 @@ def noop_nodes(count: int) -> list[dict]:
 
 
 def chain_sample(workflow):
+    """One W40 run, timed from its rows; polled every POLL_SECONDS (a 1 ms poll would compete for the CPU)."""
     from bench import workloads
-    from executions.models import StepRun
+    from executions.models import Execution, StepRun
 
-    execution, sample = workloads.run_once(workflow)
+    execution_id, submitted = workloads.submit(workflow, 10)
+    finished = Execution.objects.filter(pk=execution_id, status__in=Execution.FINISHED)
+    seen = workloads.poll(finished.exists, interval=POLL_SECONDS)
+    execution = Execution.objects.get(pk=execution_id)
+    if execution.status != Execution.Status.SUCCEEDED:
+        raise RuntimeError(f"Run {execution_id} {execution.status}: {execution.error}")
     steps = list(StepRun.objects.filter(execution=execution).exclude(node_type="trigger.manual").order_by("node_id"))
     if execution.output_data and any(v != 55 for v in execution.output_data.values() if v is not None):
         raise RuntimeError(f"unexpected outputs: {execution.output_data}")
     return workloads.ChainSample(
-        total_ms=sample.row_ms,
-        wall_ms=sample.wall_ms,
+        total_ms=workloads.between(execution.created_at, execution.completed_at),
+        wall_ms=workloads.ms(seen - submitted),
         transitions_ms=[workloads.between(prev.completed_at, nxt.started_at) for prev, nxt in pairwise(steps)],
         steps_ms=[workloads.between(step.started_at, step.completed_at) for step in steps],
     )
@@ -210,7 +217,8 @@ def rows(chains, starts):
         Row(f"{w40}, warm pool of {WARM_POOL_SIZE}", "total (rows)", warm.total_ms, baseline=noop.total_ms,
             target=f"< {TARGET_TOTAL_MS:g} ms", met=warm.total_ms < TARGET_TOTAL_MS,
             anchors=f"40 tasks: {ANCHORS}"),
-        Row(f"{w40}, warm pool of {WARM_POOL_SIZE}", "total (wall, polled)", warm.wall_ms, baseline=noop.wall_ms),
+        Row(f"{w40}, warm pool of {WARM_POOL_SIZE}", "total (wall, polled every 20 ms)", warm.wall_ms,
+            baseline=noop.wall_ms),
         Row(f"{w40}, warm pool of {WARM_POOL_SIZE}", "in-step p50 (start->end)", warm.step_p50_ms,
             baseline=noop.step_p50_ms),
         Row(f"{w40}, warm pool of {WARM_POOL_SIZE}", "transition p50", warm.transition_p50_ms,
@@ -218,7 +226,7 @@ def rows(chains, starts):
         Row(f"{w40}, no pool", "total (rows)", cold.total_ms, baseline=noop.total_ms,
             target=f"< {TARGET_TOTAL_MS:g} ms", met=cold.total_ms < TARGET_TOTAL_MS,
             anchors=f"40 tasks: {ANCHORS}"),
-        Row(f"{w40}, no pool", "total (wall, polled)", cold.wall_ms, baseline=noop.wall_ms),
+        Row(f"{w40}, no pool", "total (wall, polled every 20 ms)", cold.wall_ms, baseline=noop.wall_ms),
         Row(f"{w40}, no pool", "in-step p50 (start->end)", cold.step_p50_ms, baseline=noop.step_p50_ms),
         Row(f"{w40}, no pool", "transition p50", cold.transition_p50_ms, baseline=noop.transition_p50_ms),
         Row(f"{w40}: what a script adds per step", "over no-op steps, warm pool", (warm.total_ms - noop.total_ms) / STEPS,
