@@ -6,9 +6,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     FLOWBUILDER_DATA_DIR=/data
 
-# bubblewrap isolates script nodes (SPEC §5).
+# bubblewrap isolates script nodes (SPEC §5); libmagic sniffs uploaded files' types.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends bubblewrap \
+    && apt-get install -y --no-install-recommends bubblewrap libmagic1 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -31,6 +31,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import ApiKey, User
 from accounts.roles import DEFAULT_ROLE, GUEST, PERMISSIONS
+from audit.services import audit_record
 from flowbuilder.api.errors import Forbidden, Unauthorized, ValidationFailed
 
 API_KEY_PREFIX = "fbk_"
@@ -95,11 +96,17 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
     """Check e-mail and password through django-axes (which counts failures).
 
     Raises Unauthorized on bad credentials; axes raises its lock-out
-    exception (rendered as 429) once an (e-mail, IP) pair is locked.
+    exception (rendered as 429) once an (e-mail, IP) pair is locked. Audited:
+    ``auth.login`` here, ``auth.login_failed`` by the audit app's receiver of
+    Django's ``user_login_failed`` (which ``authenticate`` sends).
     """
     user = authenticate(request, email=email, password=password)
     if user is None or user.is_guest:
         raise Unauthorized("Invalid e-mail or password")
+    # A queryset update: the login itself is the audit event, not a change of the user.
+    user.last_login = timezone.now()
+    User.objects.filter(pk=user.pk).update(last_login=user.last_login)
+    audit_record(action="auth.login", obj=user, actor=user, changes={"method": "password"})
     return user
 
 
@@ -116,12 +123,15 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     tokens_revoke_all(user=user)
 
 
+@transaction.atomic
 def tokens_revoke_all(*, user: User) -> int:
-    """Blacklist every outstanding refresh token of ``user``."""
+    """Blacklist every outstanding refresh token of ``user``; audited as ``auth.tokens_revoked``."""
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     created = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+    if created:
+        audit_record(action="auth.tokens_revoked", obj=user, changes={"revoked": len(created)})
     return len(created)
 
 
@@ -168,15 +178,20 @@ def token_refresh(*, refresh_token: str) -> TokenPair:
         _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
         if not created:
             raise Unauthorized("Invalid refresh token: token is blacklisted")
+        audit_record(action="auth.token_refreshed", obj=user, actor=user)
     return token_pair_issue(user=user)
 
 
 def token_logout(*, refresh_token: str, user: User | None = None) -> None:
-    """Blacklist a refresh token (idempotent for its owner)."""
+    """Blacklist a refresh token (idempotent for its owner); audited as ``auth.logout``."""
     refresh = _refresh_token_parse(refresh_token)
     if user is not None and str(refresh.get("user_id")) != str(user.pk):
         raise Unauthorized("Invalid refresh token: it belongs to another user")
-    refresh.blacklist()
+    with transaction.atomic():
+        refresh.blacklist()
+        owner = user or User.objects.filter(pk=refresh.get("user_id")).first()
+        if owner is not None:
+            audit_record(action="auth.logout", obj=owner, actor=owner, changes={"method": "token"})
 
 
 # --- guests -------------------------------------------------------------------------
@@ -193,6 +208,7 @@ def guest_session_create() -> TokenPair:
         guest_expires_at=timezone.now() + ttl,
     )
     user.groups.add(Group.objects.get(name=GUEST))
+    audit_record(action="auth.guest_session_created", obj=user, actor=user)
     access = AccessToken.for_user(user)
     access.set_exp(lifetime=ttl)
     return TokenPair(access_token=str(access), refresh_token=None, expires_in=int(ttl.total_seconds()), user=user)
@@ -247,6 +263,12 @@ def cross_system_token_create(
         "token_type": "cross_system",
     }
     token = jwt.encode(payload, settings.CROSS_SYSTEM_SIGNING_KEY, algorithm="HS256")
+    audit_record(
+        action="auth.cross_system_token_created",
+        obj=user,
+        actor=user,
+        changes={"target_system": target_system, "permissions": payload["scopes"], "jti": payload["jti"]},
+    )
     return {
         "token": token,
         "token_type": "bearer",
@@ -318,7 +340,9 @@ def api_key_authenticate(*, raw: str) -> ApiKey:
     return key
 
 
+@transaction.atomic
 def api_key_revoke(*, api_key: ApiKey) -> None:
+    """Revoke a key (idempotent); audited as ``api_key.revoked`` in the same transaction."""
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])

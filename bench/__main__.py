@@ -1,11 +1,11 @@
-"""``python -m bench [engine|script] [--quick]``."""
+"""``python -m bench [engine|live|script] [--quick]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-BENCHMARKS = ("engine", "script")
+BENCHMARKS = ("engine", "live", "script")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("benchmark", nargs="?", default="engine", choices=BENCHMARKS)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and runs: a fast sanity run")
     args = parser.parse_args(argv)
+    if args.benchmark == "live":
+        from bench import live
+
+        return live.main(quick=args.quick)
     if args.benchmark == "script":
         from bench import script
 

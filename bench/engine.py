@@ -54,6 +54,9 @@ def main(*, quick: bool = False) -> int:
         workers.append(infra.start_worker(2))
         print(_describe(workers))
         throughput = workloads.measure_throughput(three_step, count=plan.throughput_count, workers=len(workers))
+        concurrent = workloads.measure_throughput(
+            three_step, count=plan.throughput_count, workers=len(workers), submitters=4
+        )
         capacity = workloads.measure_capacity(three_step, count=plan.throughput_count, workers=len(workers))
     finally:
         for worker in workers:
@@ -66,6 +69,7 @@ def main(*, quick: bool = False) -> int:
         three_step=latency,
         raw_roundtrip=raw_roundtrip,
         throughput=throughput,
+        concurrent=concurrent,
         capacity=capacity,
         chain_steps=CHAIN_STEPS,
         inline_steps=CHAIN_STEPS,

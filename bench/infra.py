@@ -204,3 +204,57 @@ def stop_worker(worker: Worker, timeout: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(worker.process.pid, signal.SIGKILL)
         worker.process.wait()
+
+
+# --- the ASGI server ------------------------------------------------------------------------
+
+
+@dataclass
+class AsgiServer:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://", 1)
+
+
+def start_asgi_server(*, processes: int = 1) -> AsgiServer:
+    """uvicorn serving flowbuilder.asgi on a free port (``processes`` > 1: uvicorn's worker processes)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = Path(tempfile.gettempdir()) / "flowbuilder-bench-asgi.log"
+    command = [sys.executable, "-m", "uvicorn", "flowbuilder.asgi:application", "--port", str(port)]
+    command += ["--lifespan", "on", "--log-level", "warning", "--no-access-log", "--workers", str(processes)]
+    env = {**os.environ, "FLOWBUILDER_EMBEDDED_WORKER": "false", "LOG_LEVEL": "WARNING"}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = AsgiServer(process=process, base_url=f"http://127.0.0.1:{port}", log_path=log_path)
+    import httpx
+
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The ASGI server exited ({process.returncode}); see {log_path}")
+        try:
+            if httpx.get(f"{server.base_url}/api/v1/monitoring/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    stop_asgi_server(server)
+    raise RuntimeError(f"The ASGI server did not answer in {WORKER_START_TIMEOUT:.0f}s; see {log_path}")
+
+
+def stop_asgi_server(server: AsgiServer, timeout: float = 15.0) -> None:
+    if server.process.poll() is not None:
+        return
+    os.killpg(server.process.pid, signal.SIGTERM)
+    try:
+        server.process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()

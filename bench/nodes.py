@@ -1,12 +1,13 @@
-"""Bench-only node types: ``bench.http_get`` (a plain GET with one reused client) and ``bench.noop``.
+"""``bench.http_get``: a bench-only node type doing a plain GET with one reused client; ``bench.sleep``.
 
 The product's ``http_request`` node (with its SSRF guard) would refuse the bench's
 loopback server; this one measures the engine, not the guard. Importing this module
-also registers the raw Celery baselines (:mod:`bench.tasks`) in the worker. ``bench.noop`` is a
-dispatched step that does nothing: the engine's own cost per step, for the script benchmark.
+also registers the raw Celery baselines (:mod:`bench.tasks`) in the worker.
 """
 
 from __future__ import annotations
+
+import time
 
 import httpx
 
@@ -39,13 +40,18 @@ NODE_TYPE = register(
 )
 
 
-NOOP = register(
+def sleep(ctx: NodeContext) -> NodeResult:
+    time.sleep(float(ctx.config.get("seconds", 0.02)))
+    return NodeResult(output={"slept": ctx.config.get("seconds", 0.02)})
+
+
+SLEEP_TYPE = register(
     NodeType(
-        type="bench.noop",
-        label="No-op (bench)",
-        description="A dispatched step that does nothing and outputs null. Bench only.",
+        type="bench.sleep",
+        label="Sleep (bench)",
+        description="Sleeps `seconds`: a dispatched step that takes a known time.",
         category=NodeCategory.DATA,
-        config_schema=config_schema({}),
-        execute=lambda ctx: NodeResult(output=None),
+        config_schema=config_schema({"seconds": prop("Seconds", "How long.", {"type": "number", "minimum": 0})}),
+        execute=sleep,
     )
 )

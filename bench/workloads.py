@@ -136,6 +136,7 @@ class ThroughputResult:
     submit_seconds: float  # how long the bench took to create them
     workers: int
     one_commit: bool = False
+    submitters: int = 1
 
     @property
     def per_second(self) -> float:
@@ -315,15 +316,34 @@ def measure_raw_roundtrip(*, runs: int, warmup: int) -> LatencyResult:
 # --- throughput ----------------------------------------------------------------------------------
 
 
-def measure_throughput(workflow: Workflow, *, count: int, workers: int) -> ThroughputResult:
-    """Start ``count`` runs at once (each its own transaction), wait for all, read the span from the rows."""
+def measure_throughput(workflow: Workflow, *, count: int, workers: int, submitters: int = 1) -> ThroughputResult:
+    """Start ``count`` runs at once (each its own transaction), wait for all, read the span from the rows.
+
+    ``submitters`` > 1 starts them from that many threads, as concurrent API clients would.
+    """
     started = time.time()
-    ids = [submit(workflow, n)[0] for n in range(count)]
+    if submitters == 1:
+        ids = [submit(workflow, n)[0] for n in range(count)]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from django.db import connections
+
+        def submit_closing(n: int) -> Any:
+            try:
+                return submit(workflow, n)[0]
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=submitters) as pool:
+            ids = list(pool.map(submit_closing, range(count)))
     submit_seconds = time.time() - started
     runs = wait_all(ids)
     span = runs.aggregate(first=Min("created_at"), last=Max("completed_at"))
     seconds = (span["last"] - span["first"]).total_seconds()
-    return ThroughputResult(count=count, seconds=seconds, submit_seconds=submit_seconds, workers=workers)
+    return ThroughputResult(
+        count=count, seconds=seconds, submit_seconds=submit_seconds, workers=workers, submitters=submitters
+    )
 
 
 def measure_capacity(workflow: Workflow, *, count: int, workers: int) -> ThroughputResult:

@@ -1,70 +1,177 @@
-"""A read-only staff view of runs, their steps and logs (actions and a dashboard come with the console)."""
+"""The staff console for runs: lists with filters, steps and logs inline, and cancel / retry / rerun.
+
+Every operation goes through :mod:`executions.services` (the API's code
+path), which checks the run's state and writes the audit event. Nothing
+here edits a run's fields directly: the admin is read-only but for those
+operations.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
+from console.admin_utils import InputFilter, ReadOnlyAdminMixin, ReadOnlyInline, pretty_json, seconds, status_badge
+from executions import services
 from executions.models import Execution, ExecutionLog, StepRun
+from executions.selectors import parse_uuid
+from flowbuilder.api.errors import ApplicationError
+
+INLINE_LOG_LINES = 200
+RUN_DURATION = ExpressionWrapper(F("completed_at") - F("started_at"), output_field=DurationField())
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
+class WorkflowFilter(InputFilter):
+    title = "workflow (id or name)"
+    parameter_name = "workflow"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        pk = parse_uuid(value)
+        return queryset.filter(workflow_id=pk) if pk else queryset.filter(workflow__name__icontains=value)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class OwnerFilter(InputFilter):
+    title = "owner (e-mail or id)"
+    parameter_name = "owner"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        pk = parse_uuid(value)
+        return queryset.filter(owner_id=pk) if pk else queryset.filter(owner__email__iexact=value)
+
+
+class DurationFilter(admin.SimpleListFilter):
+    title = "duration"
+    parameter_name = "duration"
+    BUCKETS = {
+        "lt1": ("under 1 s", Q(run_duration__lt=timedelta(seconds=1))),
+        "1to10": ("1-10 s", Q(run_duration__gte=timedelta(seconds=1), run_duration__lt=timedelta(seconds=10))),
+        "10to60": ("10-60 s", Q(run_duration__gte=timedelta(seconds=10), run_duration__lt=timedelta(minutes=1))),
+        "1to10m": ("1-10 min", Q(run_duration__gte=timedelta(minutes=1), run_duration__lt=timedelta(minutes=10))),
+        "gt10m": ("over 10 min", Q(run_duration__gte=timedelta(minutes=10))),
+    }
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, label) for key, (label, _) in self.BUCKETS.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        bucket = self.BUCKETS.get(self.value() or "")
+        return queryset.filter(bucket[1]) if bucket else queryset
+
+
+class TopLevelFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("top", "top-level runs"), ("child", "child runs (sub-workflow, for_each)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "top":
+            return queryset.filter(parent__isnull=True)
+        if self.value() == "child":
+            return queryset.filter(parent__isnull=False)
+        return queryset
 
 
 class StepRunInline(ReadOnlyInline):
     model = StepRun
-    fields = ["node_id", "node_type", "status", "attempt", "started_at", "completed_at", "worker", "output", "error"]
+    fields = ["node_id", "node_type", "status_badge", "attempt", "started_at", "took", "worker", "error_pretty"]
     readonly_fields = fields
     ordering = ["id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StepRun]:
+        return super().get_queryset(request).defer("output", "state")
+
+    @admin.display(description="Status")
+    def status_badge(self, step: StepRun) -> str:
+        return status_badge(step.status)
+
+    @admin.display(description="Took")
+    def took(self, step: StepRun) -> str:
+        if step.started_at and step.completed_at:
+            return seconds(step.completed_at - step.started_at)
+        return "—"
+
+    @admin.display(description="Error")
+    def error_pretty(self, step: StepRun) -> str:
+        return pretty_json(step.error, limit=2000) if step.error else "—"
 
 
 class ExecutionLogInline(ReadOnlyInline):
     model = ExecutionLog
-    fields = ["created_at", "level", "node_id", "message", "data"]
+    fields = ["created_at", "level", "node_id", "message"]
     readonly_fields = fields
     ordering = ["id"]
-    classes = ["collapse"]
+    verbose_name_plural = f"Log (the last {INLINE_LOG_LINES} lines; all of them under Execution logs)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExecutionLog]:
+        queryset = super().get_queryset(request).defer("data")
+        object_id = parse_uuid((request.resolver_match.kwargs if request.resolver_match else {}).get("object_id"))
+        if object_id is None:
+            return queryset
+        last = ExecutionLog.objects.filter(execution_id=object_id).order_by("-id").values("pk")[:INLINE_LOG_LINES]
+        return queryset.filter(pk__in=last)
+
+
+OPERATIONS = {
+    "cancel": ("Cancel", "cancelled"),
+    "retry": ("Retry from the failed steps", "retried"),
+    "rerun": ("Rerun with the same input", "rerun"),
+}
 
 
 @admin.register(Execution)
-class ExecutionAdmin(admin.ModelAdmin):
+class ExecutionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
-        "id",
-        "workflow",
-        "status",
+        "short_id",
+        "workflow_link",
+        "status_badge",
+        "owner",
+        "duration_display",
         "trigger",
         "mode",
         "progress",
-        "owner",
-        "created_at",
         "started_at",
-        "duration_seconds",
+        "created_at",
     ]
-    list_filter = ["status", "trigger", "mode", "created_at"]
+    list_display_links = ["short_id"]
+    list_filter = [
+        "status",
+        ("created_at", admin.DateFieldListFilter),
+        "trigger",
+        "mode",
+        DurationFilter,
+        TopLevelFilter,
+        WorkflowFilter,
+        OwnerFilter,
+    ]
     list_select_related = ["workflow", "owner"]
-    search_fields = ["=id", "workflow__name", "owner__email", "idempotency_key"]
+    search_fields = ["=id", "workflow__name", "owner__email", "=idempotency_key"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
+    show_full_result_count = False
     inlines = [StepRunInline, ExecutionLogInline]
+    actions = ["cancel_selected", "retry_selected", "rerun_selected"]
+    change_form_template = "console/execution_change_form.html"
     fieldsets = (
         (None, {"fields": ("id", "workflow", "workflow_version", "owner", "triggered_by")}),
-        ("State", {"fields": ("status", "mode", "trigger", "progress", "current_step", "error")}),
-        ("Data", {"fields": ("input_data", "output_data")}),
+        ("State", {"fields": ("status_badge", "mode", "trigger", "progress", "current_step", "error_pretty")}),
+        ("Data", {"fields": ("input_pretty", "output_pretty")}),
         (
             "Relations",
             {"fields": ("parent", "parent_step", "child_index", "retry_of", "idempotency_key", "webhook_url")},
@@ -77,6 +184,7 @@ class ExecutionAdmin(admin.ModelAdmin):
                     "dispatched_at",
                     "started_at",
                     "completed_at",
+                    "duration_display",
                     "deadline",
                     "scheduled_for",
                     "updated_at",
@@ -87,23 +195,209 @@ class ExecutionAdmin(admin.ModelAdmin):
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Execution]:
-        queryset = super().get_queryset(request)
+        queryset = super().get_queryset(request).annotate(run_duration=RUN_DURATION)
         match = request.resolver_match
         if match is not None and match.url_name and match.url_name.endswith("_changelist"):
             # The list shows none of the (up to 1 MB) JSON documents.
-            queryset = queryset.defer("input_data", "output_data", "error", "workflow__definition")
+            queryset = queryset.defer("input_data", "output_data", "error", "workflow__definition", "owner__password")
         return queryset
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    # --- columns ------------------------------------------------------------------------------
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description="Run", ordering="created_at")
+    def short_id(self, execution: Execution) -> str:
+        return str(execution.pk)[:8]
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    @admin.display(description="Workflow", ordering="workflow__name")
+    def workflow_link(self, execution: Execution) -> str:
+        url = reverse("admin:workflows_workflow_change", args=[execution.workflow_id])
+        return format_html('<a href="{}">{}</a>', url, execution.workflow.name)
 
-    @admin.display(description="Duration (s)")
-    def duration_seconds(self, execution: Execution) -> float | None:
-        duration = execution.duration
-        return round(duration, 3) if duration is not None else None
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, execution: Execution) -> str:
+        return status_badge(execution.status)
+
+    # Ascending with unknown durations first, so that descending ("slowest first") puts them last.
+    @admin.display(description="Duration", ordering=F("run_duration").asc(nulls_first=True))
+    def duration_display(self, execution: Execution) -> str:
+        return seconds(getattr(execution, "run_duration", None))
+
+    @admin.display(description="Error")
+    def error_pretty(self, execution: Execution) -> str:
+        return pretty_json(execution.error)
+
+    @admin.display(description="Input")
+    def input_pretty(self, execution: Execution) -> str:
+        return pretty_json(execution.input_data)
+
+    @admin.display(description="Output")
+    def output_pretty(self, execution: Execution) -> str:
+        return pretty_json(execution.output_data)
+
+    # --- operations ---------------------------------------------------------------------------
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Cancel, retry and rerun: superusers, or staff granted ``executions.change_execution``."""
+        return request.user.is_active and request.user.is_staff and request.user.has_perm("executions.change_execution")
+
+    def _operate(self, request: HttpRequest, execution: Execution, operation: str) -> Execution | None:
+        """Run one operation through the services; report a refusal (wrong state) instead of raising."""
+        try:
+            if operation == "cancel":
+                return services.execution_cancel(execution=execution, reason=f"Cancelled by {request.user.email}")
+            if operation == "retry":
+                return services.execution_retry(execution=execution, actor=request.user)
+            return services.execution_rerun(execution=execution, actor=request.user)
+        except ApplicationError as exc:
+            self.message_user(request, f"Run {str(execution.pk)[:8]}: {exc.message}", messages.WARNING)
+            return None
+
+    def _operate_many(self, request: HttpRequest, queryset: QuerySet[Execution], operation: str) -> None:
+        done = [r for r in (self._operate(request, e, operation) for e in queryset.select_related("workflow")) if r]
+        if done:
+            self.message_user(request, f"{len(done)} run(s) {OPERATIONS[operation][1]}.", messages.SUCCESS)
+
+    @admin.action(description="Cancel the selected runs", permissions=["operate"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Execution]) -> None:
+        self._operate_many(request, queryset, "cancel")
+
+    @admin.action(description="Retry the selected runs from their failed steps", permissions=["operate"])
+    def retry_selected(self, request: HttpRequest, queryset: QuerySet[Execution]) -> None:
+        self._operate_many(request, queryset, "retry")
+
+    @admin.action(description="Rerun the selected runs with the same input", permissions=["operate"])
+    def rerun_selected(self, request: HttpRequest, queryset: QuerySet[Execution]) -> None:
+        self._operate_many(request, queryset, "rerun")
+
+    def get_urls(self) -> list[Any]:
+        operate = self.admin_site.admin_view(require_POST(self.operate_view))
+        return [
+            path("<uuid:object_id>/operate/<str:operation>/", operate, name="executions_execution_operate"),
+            *super().get_urls(),
+        ]
+
+    def operate_view(self, request: HttpRequest, object_id: Any, operation: str) -> HttpResponse:
+        """The buttons on a run's page: POST cancel / retry / rerun, then show the resulting run."""
+        if operation not in OPERATIONS or not self.has_operate_permission(request):
+            raise PermissionDenied
+        execution = get_object_or_404(Execution.objects.select_related("workflow"), pk=object_id)
+        result = self._operate(request, execution, operation)
+        target = execution
+        if result is not None:
+            self.message_user(request, f"Run {OPERATIONS[operation][1]}.", messages.SUCCESS)
+            target = result
+        return HttpResponseRedirect(reverse("admin:executions_execution_change", args=[target.pk]))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = {
+            "operations": [
+                (name, label, reverse("admin:executions_execution_operate", args=[object_id, name]))
+                for name, (label, _) in OPERATIONS.items()
+            ]
+            if self.has_operate_permission(request) and parse_uuid(object_id)
+            else [],
+            "logs_url": reverse("admin:executions_executionlog_changelist") + f"?execution__exact={object_id}",
+            "steps_url": reverse("admin:executions_steprun_changelist") + f"?execution__exact={object_id}",
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+@admin.register(StepRun)
+class StepRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "node_id",
+        "node_type",
+        "status_badge",
+        "attempt",
+        "execution_link",
+        "workflow_name",
+        "queued_at",
+        "started_at",
+        "lease_expires_at",
+        "worker",
+    ]
+    list_filter = ["status", "node_type", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["execution__workflow"]
+    search_fields = ["node_id", "=execution__id", "worker"]
+    ordering = ["-id"]
+    show_full_result_count = False
+    fields = [
+        "execution",
+        "node_id",
+        "node_type",
+        "status",
+        "attempt",
+        "worker",
+        "created_at",
+        "queued_at",
+        "started_at",
+        "completed_at",
+        "lease_expires_at",
+        "next_attempt_at",
+        "wake_at",
+        "ports",
+        "error_pretty",
+        "output_pretty",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StepRun]:
+        return (
+            super()
+            .get_queryset(request)
+            .defer(
+                "output",
+                "state",
+                "execution__input_data",
+                "execution__output_data",
+                "execution__error",
+                "execution__workflow__definition",
+            )
+        )
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, step: StepRun) -> str:
+        return status_badge(step.status)
+
+    @admin.display(description="Run")
+    def execution_link(self, step: StepRun) -> str:
+        url = reverse("admin:executions_execution_change", args=[step.execution_id])
+        return format_html('<a href="{}">{}</a>', url, str(step.execution_id)[:8])
+
+    @admin.display(description="Workflow")
+    def workflow_name(self, step: StepRun) -> str:
+        return step.execution.workflow.name
+
+    @admin.display(description="Error")
+    def error_pretty(self, step: StepRun) -> str:
+        return pretty_json(step.error)
+
+    @admin.display(description="Output")
+    def output_pretty(self, step: StepRun) -> str:
+        return pretty_json(step.output)
+
+
+@admin.register(ExecutionLog)
+class ExecutionLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "level", "node_id", "message_short", "execution_link"]
+    list_filter = ["level", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["message", "node_id", "=execution__id"]
+    ordering = ["-id"]
+    show_full_result_count = False
+    fields = ["execution", "created_at", "level", "node_id", "message", "data_pretty"]
+    readonly_fields = fields
+
+    @admin.display(description="Message")
+    def message_short(self, entry: ExecutionLog) -> str:
+        return entry.message if len(entry.message) <= 160 else entry.message[:160] + "…"
+
+    @admin.display(description="Run")
+    def execution_link(self, entry: ExecutionLog) -> str:
+        url = reverse("admin:executions_execution_change", args=[entry.execution_id])
+        return format_html('<a href="{}">{}</a>', url, str(entry.execution_id)[:8])
+
+    @admin.display(description="Data")
+    def data_pretty(self, entry: ExecutionLog) -> str:
+        return pretty_json(entry.data)

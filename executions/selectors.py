@@ -114,3 +114,93 @@ def execution_wait(execution_id: Any, timeout: float) -> Execution:
             return Execution.objects.get(pk=execution_id)
         time.sleep(min(interval, remaining))
         interval = min(interval * 1.5, WAIT_MAX_INTERVAL)
+
+
+# --- live updates (executions/live) -------------------------------------------------------
+
+ACTIVE_RUNS_LISTED = 50  # a workflow socket's first message lists at most this many active runs
+ACTIVE_RUNS_TRACKED = 1000  # the seq of at most this many active runs is read when a socket connects
+
+
+def execution_live_snapshot(execution_id: Any) -> dict[str, Any] | None:
+    """A run's state as of one commit, and the ``seq`` of the last event that commit published; None if gone.
+
+    One statement (the steps joined with their execution), so the steps, the
+    status and the seq all come from the same committed state: the runner
+    changes them, and ``event_seq``, in one transaction.
+    """
+    rows = list(
+        StepRun.objects.filter(execution_id=execution_id)
+        .order_by("id")  # created in definition order
+        .values_list(
+            "node_id",
+            "status",
+            "attempt",
+            "execution__workflow_id",
+            "execution__status",
+            "execution__progress",
+            "execution__current_step",
+            "execution__event_seq",
+        )
+    )
+    if rows:
+        _, _, _, workflow_id, status, progress, current_step, seq = rows[0]
+    else:  # every run has steps; read the run alone rather than fail
+        row = (
+            Execution.objects.filter(pk=execution_id)
+            .values_list("workflow_id", "status", "progress", "current_step", "event_seq")
+            .first()
+        )
+        if row is None:
+            return None
+        workflow_id, status, progress, current_step, seq = row
+    return {
+        "execution_id": str(execution_id),
+        "workflow_id": str(workflow_id),
+        "status": status,
+        "progress": progress,
+        "current_step": current_step,
+        "steps": [{"node_id": r[0], "status": r[1], "attempt": r[2]} for r in rows],
+        "seq": seq,
+    }
+
+
+def workflow_active_runs(workflow_id: Any) -> list[dict[str, Any]]:
+    """The workflow's queued, running and waiting runs, newest first (at most ACTIVE_RUNS_TRACKED)."""
+    rows = (
+        Execution.objects.filter(workflow_id=workflow_id, status__in=Execution.ACTIVE)
+        .order_by("-created_at")
+        .values_list("pk", "status", "progress", "current_step", "event_seq")[:ACTIVE_RUNS_TRACKED]
+    )
+    return [
+        {"execution_id": str(pk), "status": status, "progress": progress, "current_step": step, "seq": seq}
+        for pk, status, progress, step, seq in rows
+    ]
+
+
+def owner_active_run_seqs(user: User) -> dict[str, int]:
+    """The last published seq of each active run ``user`` owns (at most ACTIVE_RUNS_TRACKED, newest first)."""
+    rows = (
+        Execution.objects.filter(owner=user, status__in=Execution.ACTIVE)
+        .order_by("-created_at")
+        .values_list("pk", "event_seq")[:ACTIVE_RUNS_TRACKED]
+    )
+    return {str(pk): seq for pk, seq in rows}
+
+
+def execution_logs_after(
+    execution_id: Any, after_id: int, *, level: str | None = None, node_id: str | None = None, limit: int = 500
+) -> tuple[str | None, list[ExecutionLog]]:
+    """The run's status, then up to ``limit`` of its log lines with ids above ``after_id``, oldest first.
+
+    The status is read first: the runner writes a run's last lines in the
+    transaction that ends it, so when it reads as finished, the lines that
+    follow are all of them. The status is None when the run is gone.
+    """
+    status = Execution.objects.filter(pk=execution_id).values_list("status", flat=True).first()
+    queryset = ExecutionLog.objects.filter(execution_id=execution_id, id__gt=after_id)
+    if level:
+        queryset = queryset.filter(level=level)
+    if node_id:
+        queryset = queryset.filter(node_id=node_id)
+    return status, list(queryset.order_by("id")[:limit])

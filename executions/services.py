@@ -1,13 +1,18 @@
-"""Execution writes: start (with idempotency and concurrency limits), cancel, retry, rerun, approvals.
+"""Execution writes: start (with idempotency and concurrency limits), cancel, retry, rerun, approvals, purge.
 
 The execution row and all its step rows are written before anything is
-queued, and the start is queued only after that transaction commits.
+queued, and the start is queued only after that transaction commits. Each
+operator-visible write records its audit event in the same transaction
+(``execution.started``, ``.cancelled``, ``.retried``, ``.rerun``,
+``.approved``, ``.rejected``, ``executions.purged``); child runs of
+sub-workflow and for_each steps are the engine's business and are not audited.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +21,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from accounts.models import User
+from audit.services import audit_record
 from executions.engine import registry, runner
 from executions.engine.dispatch import dispatcher
 from executions.engine.types import ChildRun, NodeError
@@ -24,6 +30,16 @@ from executions.models import Execution, ExecutionLog, StepRun
 from flowbuilder.api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from workflows.models import Workflow, WorkflowVersion
 from workflows.permissions import workflow_relation_permissions
+
+
+@lru_cache(maxsize=1024)
+def _version(workflow_id: Any, number: int) -> WorkflowVersion:
+    return WorkflowVersion.objects.get(workflow_id=workflow_id, number=number)
+
+
+def current_version(workflow: Workflow) -> WorkflowVersion:
+    """The workflow's current version; versions never change, so each is read once per process."""
+    return _version(workflow.pk, workflow.version)
 
 
 def _input_problems(definition: dict[str, Any], input_data: Any) -> list[dict[str, Any]]:
@@ -71,28 +87,33 @@ def execution_start(
     scheduled_for: datetime | None = None,
     version: WorkflowVersion | None = None,
     retry_of: Execution | None = None,
+    hold_reason: str | None = None,
 ) -> tuple[Execution, bool]:
     """Create a run of ``workflow`` and queue it; answers (execution, created).
 
     With an ``idempotency_key`` already used on this workflow, answers the
     earlier run and creates nothing. Past ``settings.max_concurrency`` active
     runs, the ``reject`` policy raises RateLimited and ``queue`` holds the run
-    until one ends. Raises ValidationFailed for input that breaks the manual
-    trigger's ``input_schema`` and PayloadTooLarge over the input limit.
+    until one ends. A ``hold_reason`` holds it whatever the limit (a schedule's
+    ``overlap: queue``); :func:`executions.engine.recovery.start_held_runs`
+    starts held runs when they may go. Raises ValidationFailed for input that
+    breaks the manual trigger's ``input_schema`` and PayloadTooLarge over the
+    input limit. With ``scheduled_for``, a second run for the same tick raises
+    IntegrityError (the caller's savepoint decides what that means).
     """
     if idempotency_key:
         existing = Execution.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
         if existing is not None:
             return _replayed(existing, input_data), False
-    version = version or WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
+    version = version or current_version(workflow)
     problems = _input_problems(version.definition, input_data)
     if problems:
         raise ValidationFailed("input_data does not match the trigger's input schema", details=problems)
 
     settings_ = version.definition.get("settings") or {}
     limit = settings_.get("max_concurrency")
-    held = False
-    if limit:
+    held = hold_reason is not None
+    if limit and not held:
         Workflow.objects.select_for_update().filter(pk=workflow.pk).exists()  # serialises the count below
         active = Execution.objects.filter(workflow=workflow, parent__isnull=True, status__in=Execution.ACTIVE).count()
         if active >= limit:
@@ -102,6 +123,7 @@ def execution_start(
                     headers={"Retry-After": "5"},
                 )
             held = True
+            hold_reason = f"Held: the workflow already has {limit} active runs"
     now = timezone.now()
     timeout = settings_.get("timeout_seconds")
     execution = Execution(
@@ -130,9 +152,23 @@ def execution_start(
         execution.save()
     StepRun.objects.bulk_create(_steps_for(execution, version.definition))
     if held:
-        ExecutionLog.objects.create(execution=execution, message=f"Held: the workflow already has {limit} active runs")
+        ExecutionLog.objects.create(execution=execution, message=hold_reason)
     else:
         _queue_start(execution)
+    audit_record(
+        action="execution.started",
+        obj=execution,
+        object_repr=f"{workflow.name} (run)",
+        actor=actor,
+        changes={
+            "workflow_id": str(workflow.pk),
+            "version": version.number,
+            "trigger": trigger,
+            "mode": mode,
+            "held": held,
+            **({"retry_of": str(retry_of.pk)} if retry_of is not None else {}),
+        },
+    )
     return execution, True
 
 
@@ -148,7 +184,7 @@ def child_execution_create(*, parent: Execution, parent_step: StepRun | None, ch
     workflow = Workflow.objects.filter(pk=_uuid_or_none(child.workflow_id)).select_related("owner").first()
     if workflow is None or "workflow:execute" not in workflow_relation_permissions(parent.owner, workflow):
         raise NodeError(f"Workflow '{child.workflow_id}' not found", retryable=False)
-    version = WorkflowVersion.objects.get(workflow=workflow, number=workflow.version)
+    version = current_version(workflow)
     problems = _input_problems(version.definition, child.input)
     if problems:
         raise NodeError(f"The child's input does not match its trigger: {problems[0]['message']}", retryable=False)
@@ -182,11 +218,14 @@ def _uuid_or_none(value: Any) -> Any:
         return None
 
 
+@transaction.atomic
 def execution_cancel(*, execution: Execution, reason: str = "Cancelled by a user") -> Execution:
+    """Cancel a run that has not ended; raises Conflict (and records nothing) if it has."""
     if not runner.cancel_execution(execution.pk, reason=reason):
         execution.refresh_from_db(fields=["status"])
         raise Conflict(f"The run already ended ({execution.status})")
     execution.refresh_from_db()
+    audit_record(action="execution.cancelled", obj=execution, changes={"reason": reason})
     return execution
 
 
@@ -214,9 +253,16 @@ def execution_retry(*, execution: Execution, actor: User | None) -> Execution:
     ExecutionLog.objects.create(
         execution=retry, level="info", message=f"Retry of run {execution.pk}: reusing {len(fresh)} succeeded step(s)"
     )
+    audit_record(
+        action="execution.retried",
+        obj=execution,
+        actor=actor,
+        changes={"new_execution_id": str(retry.pk), "reused_steps": len(fresh)},
+    )
     return retry
 
 
+@transaction.atomic
 def execution_rerun(*, execution: Execution, actor: User | None) -> Execution:
     """A fresh run of the workflow's current version with the same input."""
     rerun, _ = execution_start(
@@ -226,9 +272,11 @@ def execution_rerun(*, execution: Execution, actor: User | None) -> Execution:
         trigger=Execution.Trigger.RERUN,
         mode=execution.mode,
     )
+    audit_record(action="execution.rerun", obj=execution, actor=actor, changes={"new_execution_id": str(rerun.pk)})
     return rerun
 
 
+@transaction.atomic
 def approval_decide(*, execution: Execution, node_id: str, actor: User, approved: bool, comment: str = "") -> Execution:
     """Approve or reject a waiting approval step; only its approvers (default: the owner) may."""
     step = StepRun.objects.filter(execution=execution, node_id=node_id).first()
@@ -246,4 +294,42 @@ def approval_decide(*, execution: Execution, node_id: str, actor: User, approved
     if not runner.resume_step(step.pk, {"decision": decision}):
         raise Conflict("The approval step is not waiting for a decision any more")
     execution.refresh_from_db()
+    audit_record(
+        action="execution.approved" if approved else "execution.rejected",
+        obj=execution,
+        actor=actor,
+        changes={"node_id": node_id, "comment": comment},
+    )
     return execution
+
+
+def executions_purge(
+    *, older_than: timedelta, dry_run: bool = False, batch_size: int = 500, now: datetime | None = None
+) -> int:
+    """Delete finished top-level runs created more than ``older_than`` ago, with their steps, logs and children.
+
+    Runs still active are never touched, whatever their age. Deletes in
+    batches (each its own transaction, so a large purge holds no long lock)
+    and records one ``executions.purged`` audit event. Answers the number of
+    top-level runs deleted (or that would be, with ``dry_run``).
+    """
+    cutoff = (now or timezone.now()) - older_than
+    expired = Execution.objects.filter(parent__isnull=True, created_at__lt=cutoff, status__in=Execution.FINISHED)
+    if dry_run:
+        return expired.count()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(expired.order_by("created_at").values_list("pk", flat=True)[:batch_size])
+            if not batch:
+                break
+            # Children hang off their parent's row (and their steps off theirs): one cascade.
+            Execution.objects.filter(pk__in=batch).delete()
+            total += len(batch)
+    if total:
+        audit_record(
+            action="executions.purged",
+            object_type=Execution._meta.label_lower,
+            changes={"deleted": total, "created_before": cutoff.isoformat()},
+        )
+    return total

@@ -41,7 +41,7 @@ def child_finished(execution_id: str) -> None:
 
 @shared_task(name="executions.execution_finished", **STEP_TASK)
 def execution_finished(execution_id: str) -> None:
-    """A run of a workflow with max_concurrency ended: start the runs it held back."""
+    """A run that may hold others back ended (max_concurrency, overlap: queue): start the held runs that may go."""
     from executions.models import Execution
 
     workflow_id = Execution.objects.filter(pk=execution_id).values_list("workflow_id", flat=True).first()

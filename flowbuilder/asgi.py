@@ -17,10 +17,30 @@ django_asgi_app = get_asgi_application()
 
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from flowbuilder import embedded  # noqa: E402
 from flowbuilder.routing import websocket_urlpatterns  # noqa: E402
+
+
+class WebsocketOriginValidator(OriginValidator):
+    """Browser sockets from the site's own hosts or the SPA's origins (CORS_ALLOWED_ORIGINS); others unchecked.
+
+    Sockets authenticate with a token, never a cookie, so a foreign page gains
+    nothing by opening one; the check is defence in depth. Clients that are not
+    browsers send no Origin and are let through (channels' stock validator
+    refuses them).
+    """
+
+    def __init__(self, application: Any) -> None:
+        hosts = list(settings.ALLOWED_HOSTS)
+        if settings.DEBUG and not hosts:
+            hosts = ["localhost", "127.0.0.1", "[::1]"]
+        super().__init__(application, [*hosts, *settings.CORS_ALLOWED_ORIGINS])
+
+    def valid_origin(self, parsed_origin: Any) -> bool:
+        return parsed_origin is None or super().valid_origin(parsed_origin)
 
 
 async def lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -41,7 +61,7 @@ async def lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": WebsocketOriginValidator(URLRouter(websocket_urlpatterns)),
         "lifespan": lifespan,
     }
 )

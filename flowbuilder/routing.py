@@ -1,5 +1,7 @@
-"""Websocket URL routes (SPEC §4)."""
+"""Websocket URL routes (SPEC §4): the live execution sockets."""
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from executions.live.routing import websocket_urlpatterns
+
+__all__ = ["websocket_urlpatterns"]

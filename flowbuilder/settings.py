@@ -52,6 +52,8 @@ EMBEDDED = not REDIS_URL and not env.str("CELERY_BROKER_URL", default="")
 # --- applications -----------------------------------------------------------
 
 INSTALLED_APPS = [
+    # Before the admin: its templates override the admin's index (the dashboard).
+    "console",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -75,10 +77,18 @@ INSTALLED_APPS = [
     "accounts",
     "workflows",
     "executions",
+    "integrations",
+    "templates_app",
     "monitoring",
+    "nlparse",
+    "files",
+    "audit",
+    "analytics",
 ]
 
 MIDDLEWARE = [
+    # First, so that its latency covers the whole stack.
+    "monitoring.middleware.PrometheusMiddleware",
     "flowbuilder.api.middleware.RequestIDMiddleware",
     "flowbuilder.api.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -88,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",
+    "analytics.middleware.ApiUsageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -149,9 +161,13 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "flowbuilder.channel_layers.PipelinedRedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # channels-redis waits for messages with a 5 s BZPOPMIN; redis-py 8 reads with a 5 s socket
+                # timeout by default, so an idle receive (a quiet websocket) failed with TimeoutError at 5 s.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=15)}
+                ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="fb-asgi"),
             },
         }
@@ -198,6 +214,8 @@ GUEST_SESSION_TTL = timedelta(minutes=env.int("GUEST_SESSION_MINUTES", default=6
 CROSS_SYSTEM_TOKEN_TTL = timedelta(minutes=env.int("CROSS_SYSTEM_TOKEN_MINUTES", default=5))
 CROSS_SYSTEM_SIGNING_KEY = env.str("CROSS_SYSTEM_SIGNING_KEY", default="") or SECRET_KEY
 API_KEY_LAST_USED_RESOLUTION = timedelta(seconds=60)
+# Trusted reverse proxies in front: client IPs (audit, throttles, axes) come from X-Forwarded-For.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 # django-axes: lock an (e-mail, IP) pair out after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
@@ -206,7 +224,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "flowbuilder.api.errors.axes_lockout_response"
-AXES_IPWARE_PROXY_COUNT = env.int("NUM_PROXIES", default=0) or None
+AXES_IPWARE_PROXY_COUNT = NUM_PROXIES or None
 
 # django-allauth, headless: e-mail verification and password reset for the SPA.
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -249,7 +267,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["flowbuilder.api.throttling.RateLimitThrottle"],
     "EXCEPTION_HANDLER": "flowbuilder.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) or None,
+    "NUM_PROXIES": NUM_PROXIES or None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
@@ -318,6 +336,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "executions.recover",
         "schedule": env.float("FLOWBUILDER_SWEEP_INTERVAL_SECONDS", default=15),
     },
+    "purge-audit-events": {"task": "audit.purge", "schedule": 24 * 3600},
+    "flush-api-usage": {
+        "task": "analytics.flush_api_usage",
+        "schedule": env.float("FLOWBUILDER_API_USAGE_FLUSH_SECONDS", default=60),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -349,6 +372,10 @@ FLOWBUILDER_SYNC_WAIT_SECONDS = env.float("FLOWBUILDER_SYNC_WAIT_SECONDS", defau
 FLOWBUILDER_MAX_WORKFLOW_DEPTH = env.int("FLOWBUILDER_MAX_WORKFLOW_DEPTH", default=10)
 FLOWBUILDER_MAX_STEP_OUTPUT_BYTES = env.int("FLOWBUILDER_MAX_STEP_OUTPUT_BYTES", default=1_000_000)
 FLOWBUILDER_MAX_INPUT_BYTES = env.int("FLOWBUILDER_MAX_INPUT_BYTES", default=1_000_000)
+# Live updates (executions/live): websocket `ping` frames and SSE `: ping` comments when idle, so
+# proxies keep the connection; how long a socket holds a run's early messages waiting for a missing seq.
+FLOWBUILDER_LIVE_HEARTBEAT_SECONDS = env.float("FLOWBUILDER_LIVE_HEARTBEAT_SECONDS", default=25)
+FLOWBUILDER_LIVE_REORDER_SECONDS = env.float("FLOWBUILDER_LIVE_REORDER_SECONDS", default=1.0)
 # Extra node type modules to load (plugins; the tests' flaky and slow nodes).
 FLOWBUILDER_EXTRA_NODE_MODULES = env.list("FLOWBUILDER_EXTRA_NODE_MODULES", default=[])
 
@@ -363,6 +390,34 @@ FLOWBUILDER_SCRIPT_BWRAP = env.str("FLOWBUILDER_SCRIPT_BWRAP", default="bwrap")
 FLOWBUILDER_SCRIPT_PYTHON = env.str("FLOWBUILDER_SCRIPT_PYTHON", default="")
 # Sandboxes each worker process starts ahead of time (each serves one run); 0 starts one per run.
 FLOWBUILDER_SCRIPT_WARM_POOL = env.int("FLOWBUILDER_SCRIPT_WARM_POOL", default=2)
+
+# --- staff console, audit, monitoring ---------------------------------------------------
+
+# Audit events older than this many days are purged daily (0: keep them forever).
+FLOWBUILDER_AUDIT_RETENTION_DAYS = env.int("FLOWBUILDER_AUDIT_RETENTION_DAYS", default=365)
+# /metrics (Prometheus) answers a scraper sending "Authorization: Bearer <this>", or a staff session.
+FLOWBUILDER_METRICS_TOKEN = env.str("FLOWBUILDER_METRICS_TOKEN", default="")
+# Celery's inspect ping (health, dashboard, metrics): how long to wait for workers, how long to cache the answer.
+FLOWBUILDER_WORKER_PING_TIMEOUT = env.float("FLOWBUILDER_WORKER_PING_TIMEOUT", default=1.0)
+FLOWBUILDER_WORKER_PING_CACHE_SECONDS = env.int("FLOWBUILDER_WORKER_PING_CACHE_SECONDS", default=30)
+# A step queued or pending longer than this is shown as stuck on the dashboard.
+FLOWBUILDER_STUCK_STEP_SECONDS = env.int("FLOWBUILDER_STUCK_STEP_SECONDS", default=300)
+# Where LLM token and cost records live (installed by the integrations app); "" for none.
+FLOWBUILDER_AI_USAGE_MODEL = env.str("FLOWBUILDER_AI_USAGE_MODEL", default="integrations.AIUsage")
+
+# --- triggers ---------------------------------------------------------------------------
+
+# Where this server is reached from outside, for webhook URLs (e.g. https://flows.example.com);
+# empty: built from the request's host.
+FLOWBUILDER_PUBLIC_URL = env.str("FLOWBUILDER_PUBLIC_URL", default="").rstrip("/")
+# Requests per webhook URL (fixed windows in the cache, like RATE_LIMIT_DEFAULT).
+FLOWBUILDER_WEBHOOK_RATE_LIMIT = env.list("FLOWBUILDER_WEBHOOK_RATE_LIMIT", default=["60/minute"])
+# Signed webhooks: how old a signature's timestamp may be, and how long delivery ids are remembered.
+FLOWBUILDER_WEBHOOK_TOLERANCE_SECONDS = env.int("FLOWBUILDER_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Schedules firing more often than this are refused when the workflow is saved.
+FLOWBUILDER_SCHEDULE_MIN_INTERVAL_SECONDS = env.int("FLOWBUILDER_SCHEDULE_MIN_INTERVAL_SECONDS", default=60)
+# A tick beat wakes up for later than this (beat was down, the workflow was paused) is dropped, not run late.
+FLOWBUILDER_SCHEDULE_MISFIRE_GRACE_SECONDS = env.int("FLOWBUILDER_SCHEDULE_MISFIRE_GRACE_SECONDS", default=3600)
 
 # --- e-mail ---------------------------------------------------------------------------
 
@@ -383,6 +438,37 @@ STORAGES = {
 # (embedded mode); production images run collectstatic.
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
+
+# --- files --------------------------------------------------------------------------------
+
+# Uploads (files app): size limit per file, storage quota per user.
+FLOWBUILDER_FILE_MAX_BYTES = env.int("FLOWBUILDER_FILE_MAX_BYTES", default=25 * 1024 * 1024)
+FLOWBUILDER_FILE_QUOTA_BYTES = env.int("FLOWBUILDER_FILE_QUOTA_BYTES", default=1024 * 1024 * 1024)
+# The upload endpoint's body may be as large as a file plus the multipart framing.
+API_BODY_LIMIT_OVERRIDES = {"/api/v1/files/upload": FLOWBUILDER_FILE_MAX_BYTES + 64 * 1024}
+# File bytes live in the "files" storage: local disk under MEDIA_ROOT/files, or any
+# S3-compatible store (AWS, MinIO, Ceph, R2…) when FLOWBUILDER_S3_BUCKET is set.
+FLOWBUILDER_S3_BUCKET = env.str("FLOWBUILDER_S3_BUCKET", default="")
+if FLOWBUILDER_S3_BUCKET:
+    STORAGES["files"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": FLOWBUILDER_S3_BUCKET,
+            "endpoint_url": env.str("FLOWBUILDER_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("FLOWBUILDER_S3_REGION", default="") or None,
+            "access_key": env.str("FLOWBUILDER_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("FLOWBUILDER_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("FLOWBUILDER_S3_PREFIX", default="files"),
+            "default_acl": None,  # private: downloads go through the API's owner check
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["files"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT / "files"), "file_permissions_mode": 0o600},
+    }
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -416,3 +502,42 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- integrations: credentials, outgoing HTTP, AI providers ----------------------------------
+
+
+def _persistent_fernet_key(name: str = "encryption_key") -> str:
+    """A Fernet key kept in the data dir (embedded mode); production sets FLOWBUILDER_ENCRYPTION_KEYS."""
+    import base64
+
+    path = DATA_DIR / name
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# Fernet keys, comma-separated: the first encrypts, every one decrypts (rotate_encryption_key).
+FLOWBUILDER_ENCRYPTION_KEYS = env.list("FLOWBUILDER_ENCRYPTION_KEYS", default=[]) or [_persistent_fernet_key()]
+# Outgoing HTTP (http_request, slack, llm) refuses private, loopback, link-local and metadata
+# addresses; these hosts or CIDRs are let through.
+FLOWBUILDER_HTTP_ALLOWLIST = env.list("FLOWBUILDER_HTTP_ALLOWLIST", default=[])
+FLOWBUILDER_HTTP_MAX_RESPONSE_BYTES = env.int("FLOWBUILDER_HTTP_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
+# The server's default OpenAI-compatible provider for the AI gateway (optional).
+FLOWBUILDER_AI_BASE_URL = env.str("FLOWBUILDER_AI_BASE_URL", default="")
+FLOWBUILDER_AI_API_KEY = env.str("FLOWBUILDER_AI_API_KEY", default="")
+FLOWBUILDER_AI_DEFAULT_MODEL = env.str("FLOWBUILDER_AI_DEFAULT_MODEL", default="gpt-4o-mini")
+FLOWBUILDER_AI_IMAGE_MODEL = env.str("FLOWBUILDER_AI_IMAGE_MODEL", default="dall-e-3")
+FLOWBUILDER_AI_TIMEOUT_SECONDS = env.float("FLOWBUILDER_AI_TIMEOUT_SECONDS", default=120)
+# Prices in USD, {"model prefix": {"prompt": per 1M tokens, "completion": per 1M tokens, "image": per image}};
+# merged over the built-in table in integrations/ai.py.
+FLOWBUILDER_AI_PRICES = env.json("FLOWBUILDER_AI_PRICES", default={})
+# httpx logs every request's URL at INFO, and a URL may carry a credential (an API key in the query).
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "CredentialTypeEnum": "integrations.credential_types.CHOICES",
+        "ChatRoleEnum": "integrations.api.serializers.CHAT_ROLES",
+        "RoleEnum": "workflows.models.WorkflowShare.Role",  # keeps its name beside ChatRoleEnum
+    }
+)

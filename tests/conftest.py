@@ -18,6 +18,9 @@ from accounts.services import token_pair_issue
 from tests.executions import nodes as _test_nodes  # noqa: F401  (registers test.flaky, test.slow)
 from tests.factories import UserFactory
 
+# The engine fixtures (celery_worker, inline_engine) for every test package.
+pytest_plugins = ["tests.engine_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_hashing_and_clean_cache(settings):

@@ -7,16 +7,19 @@ the docs over HTTP.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,3 +139,141 @@ def test_workflows_run_in_the_background(embedded_server):
             time.sleep(0.1)
         assert body["status"] == "succeeded", body
         assert body["output_data"] == {"double": 42}
+
+
+def _demo_login(base: str, demo_output: str) -> tuple[httpx.Client, str]:
+    fields = dict(line.strip().split(":", 1) for line in demo_output.splitlines()[1:])
+    email, password = fields["e-mail"].strip(), fields["password"].strip()
+    http = httpx.Client(base_url=base, timeout=10)
+    tokens = http.post("/api/v1/auth/login", json={"email": email, "password": password}).json()
+    http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
+    return http, password
+
+
+def test_staff_health_and_metrics_on_sqlite(embedded_server):
+    """The checks and statistics of the staff console on the embedded stack (SQLite, memory broker and layer)."""
+    base, _, demo_output = embedded_server
+    http, _ = _demo_login(base, demo_output)
+    try:
+        health = http.get("/api/v1/monitoring/health")
+        assert health.status_code == 200, health.text
+        checks = health.json()["checks"]
+        for name in ("database", "cache", "broker", "channel_layer", "workers"):
+            assert checks[name]["ok"], (name, checks[name])
+        assert checks["workers"]["detail"]["names"][0].startswith("embedded@")
+
+        created = http.post(
+            "/api/v1/workflows",
+            json={
+                "name": "timed",
+                "definition": {
+                    "nodes": [
+                        {"id": "start", "type": "trigger.manual", "config": {}},
+                        {"id": "pause", "type": "delay", "config": {"seconds": 0.3}},
+                    ],
+                    "edges": [{"source": "start", "target": "pause"}],
+                },
+            },
+            headers={"User-Agent": "embedded-test"},
+        )
+        workflow = created.json()
+        # The audit context travels through the ASGI stack: actor, request id, user agent.
+        audit = http.get("/api/v1/audit", params={"action": "workflow.created", "object_id": workflow["id"]})
+        (event,) = audit.json()["items"]
+        assert event["actor_email"] == "demo@flowbuilder.local"
+        assert (event["source"], event["ip"], event["user_agent"]) == ("api", "127.0.0.1", "embedded-test")
+        assert event["request_id"] == created.headers["X-Request-ID"]
+        execution_id = http.post(f"/api/v1/workflows/{workflow['id']}/execute", json={}).json()["execution_id"]
+        deadline = time.monotonic() + 20
+        while http.get(f"/api/v1/executions/{execution_id}").json()["status"] != "succeeded":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+
+        metrics = http.get("/api/v1/monitoring/metrics")
+        assert metrics.status_code == 200, metrics.text
+        last_24h = metrics.json()["workflows"]["last_24h"]
+        assert last_24h["runs"] >= 1
+        assert last_24h["p50_seconds"] >= 0.3  # computed by ORDER BY/OFFSET on SQLite
+        assert metrics.json()["workflows"]["queue"]["available"] is False  # no Redis: n/a
+
+        usage = http.get("/api/v1/analytics/usage").json()
+        assert usage["executions"]["succeeded"] >= 1
+        assert usage["executions"]["average_duration"] >= 0.3
+        rows = http.get("/api/v1/analytics/workflows").json()["items"]
+        assert any(row["name"] == "timed" and row["succeeded"] == 1 for row in rows)
+    finally:
+        http.close()
+
+
+def test_admin_dashboard_on_sqlite(embedded_server):
+    base, _, demo_output = embedded_server
+    fields = dict(line.strip().split(":", 1) for line in demo_output.splitlines()[1:])
+    with httpx.Client(base_url=base, timeout=10, follow_redirects=False) as browser:
+        form = browser.get("/admin/login/")
+        token = form.text.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+        signed_in = browser.post(
+            "/admin/login/?next=/admin/",
+            data={
+                "csrfmiddlewaretoken": token,
+                "username": fields["e-mail"].strip(),
+                "password": fields["password"].strip(),
+                "next": "/admin/",
+            },
+        )
+        assert signed_in.status_code == 302, signed_in.text[:2000]
+        index = browser.get("/admin/")
+        assert index.status_code == 200
+        assert 'id="console-dashboard"' in index.text
+        metrics = browser.get("/metrics")  # a staff session may read the Prometheus endpoint
+        assert metrics.status_code == 200
+        assert "flowbuilder_executions" in metrics.text
+
+
+def test_websocket_sees_a_run_live(embedded_server):
+    """Embedded mode end to end: the in-process worker's threads publish, the in-memory layer hands the
+    events to the server's loop (bound by the lifespan), a socket authenticated by subprotocol relays them.
+
+    The hand-over itself (a publish from a worker thread waking an idle loop) is tests/test_channel_layer.py's.
+    """
+    base, _, demo_output = embedded_server
+    fields = dict(line.strip().split(":", 1) for line in demo_output.splitlines()[1:])
+    with httpx.Client(base_url=base, timeout=10) as http:
+        token = http.post(
+            "/api/v1/auth/login", json={"email": fields["e-mail"].strip(), "password": fields["password"].strip()}
+        ).json()["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        definition = {
+            "nodes": [
+                {"id": "start", "type": "trigger.manual", "config": {}},
+                {"id": "pause", "type": "delay", "config": {"seconds": 0.5}},
+                {"id": "done", "type": "transform", "config": {"value": "ok"}},
+            ],
+            "edges": [{"source": "start", "target": "pause"}, {"source": "pause", "target": "done"}],
+        }
+        workflow_id = http.post("/api/v1/workflows", json={"name": "live", "definition": definition}).json()["id"]
+        url = base.replace("http://", "ws://") + f"/ws/workflows/{workflow_id}/"
+        with connect(url, subprotocols=["bearer", token], open_timeout=10) as ws:
+            assert ws.subprotocol == "bearer"
+            assert json.loads(ws.recv(timeout=10))["type"] == "active_executions"
+            execution_id = http.post(f"/api/v1/workflows/{workflow_id}/execute", json={"input_data": {}}).json()[
+                "execution_id"
+            ]
+            messages, delays = [], []
+            while not messages or messages[-1]["type"] not in ("execution_completed", "execution_failed"):
+                message = json.loads(ws.recv(timeout=5))
+                if message["type"] != "ping":
+                    messages.append(message)
+                    delays.append(time.time() - datetime.fromisoformat(message["timestamp"]).timestamp())
+        # The log stream too, on SQLite: the whole log of the ended run, then the end event.
+        with http.stream("GET", f"/api/v1/executions/{execution_id}/logs/stream", params={"token": token}) as sse:
+            body = sse.read().decode()
+    print(f"embedded: commit -> socket, max {1000 * max(delays):.1f} ms over {len(delays)} messages")
+    assert body.count("event: log") == sum(1 for m in messages if m["type"] == "log")
+    end = json.dumps({"execution_id": execution_id, "status": "succeeded"})
+    assert body.rstrip().endswith(f"event: end\ndata: {end}")
+    assert {m["execution_id"] for m in messages} == {execution_id}
+    assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+    steps = [(m["data"]["node_id"], m["data"]["status"]) for m in messages if m["type"] == "step_update"]
+    assert ("pause", "waiting") in steps
+    assert steps[-1] == ("done", "succeeded")
+    assert (messages[-1]["status"], messages[-1]["progress"]) == ("succeeded", 100)

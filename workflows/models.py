@@ -28,6 +28,14 @@ class Workflow(models.Model):
     is_active = models.BooleanField(default=True)
     definition = models.JSONField(help_text="The current definition, canonical form.")
     version = models.PositiveIntegerField(default=1, help_text="Number of the current definition version.")
+    webhook_token = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The secret of the URL /hooks/<token> while the trigger is a webhook; empty otherwise.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from croniter import croniter
+from django.conf import settings
 from django.db.models import (
     Avg,
     Count,
@@ -24,10 +23,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from executions.engine import registry
+from executions.engine import cron, registry
 from executions.models import Execution
 from workflows.importers import EXPORT_FORMAT, EXPORT_FORMAT_VERSION
 from workflows.models import Workflow, WorkflowShare
+from workflows.webhooks import webhook_url
 
 
 def workflows_visible_to(user: User) -> QuerySet[Workflow]:
@@ -75,16 +75,22 @@ def trigger_node(definition: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def next_run_at(cron: str, tz_name: str, *, after: datetime | None = None) -> datetime | None:
+def next_run_at(cron_expression: str, tz_name: str, *, after: datetime | None = None) -> datetime | None:
+    """The schedule's next tick after ``after`` (default now), on the clock of ``tz_name``; None if there is none."""
     try:
-        tz = ZoneInfo(tz_name)
-        return croniter(cron, (after or timezone.now()).astimezone(tz)).get_next(datetime)
-    except (ValueError, KeyError, LookupError):
+        tick = cron.next_tick(cron_expression, tz_name, after or timezone.now())
+    except cron.CronError:
         return None
+    return tick.astimezone(cron.zone(tz_name)) if tick is not None else None
 
 
-def workflow_trigger(workflow: Workflow) -> dict[str, Any]:
-    """The trigger summary of SPEC: ``{"type": "manual"}``, webhook with its URL, or schedule with its next run."""
+def workflow_trigger(workflow: Workflow, *, base_url: str | None = None, show_url: bool = True) -> dict[str, Any]:
+    """The trigger summary of SPEC: ``{"type": "manual"}``, webhook with its URL, or schedule with its next run.
+
+    The webhook URL is absolute: ``FLOWBUILDER_PUBLIC_URL`` or else ``base_url``
+    (the request's scheme and host). It is the webhook's only secret, so it is
+    shown only when ``show_url`` (the caller may run the workflow).
+    """
     node = trigger_node(workflow.definition) or {"type": "trigger.manual", "config": {}}
     kind = node["type"].removeprefix("trigger.")
     config = node.get("config") or {}
@@ -93,7 +99,15 @@ def workflow_trigger(workflow: Workflow) -> dict[str, Any]:
         upcoming = next_run_at(config.get("cron", ""), tz_name) if workflow.is_active else None
         return {"type": "schedule", "cron": config.get("cron"), "timezone": tz_name, "next_run_at": upcoming}
     if kind == "webhook":
-        return {"type": "webhook", "method": config.get("method", "POST"), "url": None}
+        base = settings.FLOWBUILDER_PUBLIC_URL or base_url
+        url = webhook_url(workflow.webhook_token, base) if show_url and workflow.webhook_token and base else None
+        return {
+            "type": "webhook",
+            "method": config.get("method", "POST"),
+            "respond": config.get("respond", "immediately"),
+            "signed": bool(config.get("hmac_credential")),
+            "url": url,
+        }
     return {"type": "manual"}
 
 

@@ -1,8 +1,10 @@
-"""Workflow writes: create, update with optimistic locking, versions, sharing, import.
+"""Workflow writes: create, update with optimistic locking, versions, sharing, import, triggers.
 
 Every definition is validated and stored canonical; every change to it makes
 a new immutable :class:`WorkflowVersion`. Nothing is written when a check
-fails.
+fails. In the same transaction the trigger's outside state follows the
+workflow: a webhook's token (:mod:`workflows.webhooks`) and a schedule's beat
+entry (:mod:`workflows.schedules`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from django.db import transaction
 from accounts.models import User
 from executions.engine.validation import ValidationReport, validate_definition
 from flowbuilder.api.errors import Conflict, NotFound, ValidationFailed
+from integrations.selectors import credential_checker
+from workflows import schedules, webhooks
 from workflows.importers import Imported, import_payload
 from workflows.models import Tag, Workflow, WorkflowShare, WorkflowVersion
 
@@ -22,8 +26,13 @@ MAX_TAGS = 20
 
 
 def definition_validate(*, definition: Any, owner: User | None = None) -> ValidationReport:
-    """Validate (and normalise) a definition for ``owner``."""
-    return validate_definition(definition)
+    """Validate (and normalise) a definition for ``owner``.
+
+    With an owner, every credential a node names must be one of the owner's,
+    of a type the node takes (whoever edits the workflow).
+    """
+    checker = credential_checker(owner) if owner is not None else None
+    return validate_definition(definition, credential_checker=checker)
 
 
 def _valid_definition(definition: Any, owner: User) -> dict[str, Any]:
@@ -63,7 +72,7 @@ def workflow_create(
     note: str = "",
 ) -> Workflow:
     canonical = _valid_definition(definition, owner)
-    workflow = Workflow.objects.create(
+    workflow = Workflow(
         owner=owner,
         name=name,
         description=description,
@@ -72,6 +81,9 @@ def workflow_create(
         definition=canonical,
         version=1,
     )
+    webhooks.token_sync(workflow)
+    workflow.save()
+    schedules.schedule_sync(workflow=workflow)
     _set_tags(workflow, tags)
     WorkflowVersion.objects.create(
         workflow=workflow, number=1, definition=canonical, author=owner, note=note or "Created"
@@ -121,7 +133,9 @@ def workflow_update(
             WorkflowVersion.objects.create(
                 workflow=locked, number=locked.version, definition=canonical, author=actor, note=note
             )
+    webhooks.token_sync(locked)
     locked.save()
+    schedules.schedule_sync(workflow=locked)
     if tags is not None:
         _set_tags(locked, tags)
     return locked
@@ -140,7 +154,22 @@ def workflow_version_restore(*, workflow: Workflow, number: int, actor: User) ->
 
 @transaction.atomic
 def workflow_delete(*, workflow: Workflow) -> None:
+    schedules.schedule_remove(workflow_id=workflow.pk)
     workflow.delete()
+
+
+@transaction.atomic
+def workflow_webhook_regenerate(*, workflow: Workflow) -> Workflow:
+    """Give the webhook a new token; the old URL answers 404 from the commit on.
+
+    Raises Conflict when the workflow's trigger is not a webhook.
+    """
+    locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
+    if webhooks.webhook_config(locked) is None:
+        raise Conflict("The workflow's trigger is not a webhook", field="definition")
+    locked.webhook_token = webhooks.new_token()
+    locked.save(update_fields=["webhook_token", "updated_at"])
+    return locked
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from executions.api import views
+from executions.live.sse import log_stream
 
 router = SimpleRouter(trailing_slash=False)
 router.register("executions", views.ExecutionViewSet, basename="execution")
@@ -15,5 +16,6 @@ urlpatterns = [
     path("workflows/<uuid:workflow_id>/executions", workflow_runs, name="workflow-executions"),
     path("workflows/<uuid:workflow_id>/runs", workflow_runs, name="workflow-runs"),
     path("test/execute/<uuid:workflow_id>", views.TestExecuteView.as_view(), name="test-execute"),
+    path("executions/<uuid:pk>/logs/stream", log_stream, name="execution-log-stream"),
     *router.urls,
 ]

@@ -105,23 +105,50 @@ def sweep(now: datetime | None = None) -> SweepReport:
 
 
 def start_held_runs(workflow_id: Any) -> int:
-    """Start the oldest runs held by ``max_concurrency`` while slots are free; answers how many."""
+    """Start the oldest held runs that may go now; answers how many.
+
+    A run is held by the workflow's ``max_concurrency`` (it starts when a
+    slot is free) or, for a scheduled run with ``overlap: queue``, by the
+    previous scheduled run (it starts when no other scheduled run is going).
+    """
     with transaction.atomic():
         workflow = Workflow.objects.select_for_update().filter(pk=workflow_id).first()
         if workflow is None:
             return 0
         runs = Execution.objects.filter(workflow=workflow, parent__isnull=True)
-        running = runs.filter(
-            Q(status__in=[Execution.Status.RUNNING, Execution.Status.WAITING])
-            | Q(status=Execution.Status.QUEUED, dispatched_at__isnull=False)
-        ).count()
-        held = list(runs.filter(status=Execution.Status.QUEUED, dispatched_at__isnull=True).order_by("created_at"))
+        going = Q(status__in=[Execution.Status.RUNNING, Execution.Status.WAITING]) | Q(
+            status=Execution.Status.QUEUED, dispatched_at__isnull=False
+        )
+        running = runs.filter(going).count()
+        schedule_busy = runs.filter(going, trigger=Execution.Trigger.SCHEDULE).exists()
+        held = list(
+            runs.filter(status=Execution.Status.QUEUED, dispatched_at__isnull=True)
+            .select_related("workflow_version")
+            .order_by("created_at")
+        )
         if not held:
             return 0
-        limit = (held[0].workflow_version.definition.get("settings") or {}).get("max_concurrency") or len(held)
-        to_start = held[: max(0, limit - running)]
+        limit = (held[0].workflow_version.definition.get("settings") or {}).get("max_concurrency")
         now = timezone.now()
-        for execution in to_start:
+        started = 0
+        for execution in held:
+            if limit and running >= limit:
+                break
+            if _waits_for_previous_schedule(execution):
+                if schedule_busy:
+                    continue
+                schedule_busy = True
             Execution.objects.filter(pk=execution.pk).update(dispatched_at=now)
             transaction.on_commit(lambda execution_id=execution.pk: dispatcher().start_execution(execution_id))
-        return len(to_start)
+            running += 1
+            started += 1
+        return started
+
+
+def _waits_for_previous_schedule(execution: Execution) -> bool:
+    """A scheduled run of a trigger with ``overlap: queue``: one at a time, in tick order."""
+    if execution.trigger != Execution.Trigger.SCHEDULE:
+        return False
+    definition = execution.workflow_version.definition
+    trigger = next((n for n in definition.get("nodes", []) if n.get("type") == "trigger.schedule"), None)
+    return bool(trigger) and (trigger.get("config") or {}).get("overlap") == "queue"

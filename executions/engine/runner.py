@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from executions import broadcast
 from executions.engine import context as node_context
+from executions.engine import credentials
 from executions.engine.definition import Graph, Node
 from executions.engine.dispatch import dispatcher
 from executions.engine.types import ChildRun, NodeContext, NodeError, NodeResult, Wait
@@ -67,13 +68,17 @@ def graph_for_version(version_id: Any) -> Graph:
 
 @dataclass
 class Outcome:
-    """A finished attempt: a NodeResult, or an error message."""
+    """A finished attempt: a NodeResult, or an error message.
+
+    ``secrets`` are those of the credentials the attempt used: redacted before anything is stored.
+    """
 
     result: NodeResult | None = None
     error: str | None = None
     retryable: bool = True
     error_data: Any = None
     logs: list[tuple[str, str, Any]] = field(default_factory=list)
+    secrets: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -377,11 +382,14 @@ def _run_inline(run: Run, step: StepRun) -> None:
     step.attempt += 1
     step.started_at = timezone.now()
     step.status = StepRun.Status.RUNNING
+    ctx: NodeContext | None = None
+    resolved: credentials.ResolvedCredential | None = None
     try:
         node_type = node_context.node_type_of(node)
         ctx_data = _context_for(run, node)
         config = node_context.render_config(node, node_type, ctx_data)
         ctx = _node_context(run, step, node, config, ctx_data)
+        resolved = credentials.attach(ctx)
         if node_type.execute is None:
             raise NodeError(f"Node type '{node.type}' cannot run", retryable=False)
         result = node_type.execute(ctx)
@@ -389,15 +397,26 @@ def _run_inline(run: Run, step: StepRun) -> None:
     except NodeError as exc:
         outcome = Outcome(error=exc.message, retryable=False, error_data=exc.data)
     except Exception as exc:  # a bug in a node must fail the step, not the runner
-        logger.exception("Inline node %s failed", node.id)
+        _log_node_exception(f"Inline node {node.id} failed", resolved)
         outcome = Outcome(error=f"{type(exc).__name__}: {exc}", retryable=False)
+    outcome.secrets = credentials.secrets_used(resolved, ctx)
     _apply_outcome(run, step, outcome)
+
+
+def _log_node_exception(message: str, resolved: credentials.ResolvedCredential | None) -> None:
+    # A traceback may quote the node's secrets; a step with a credential logs only that it failed.
+    if resolved is None:
+        logger.exception(message)
+    else:
+        logger.error("%s (traceback withheld: the step used a credential)", message)
 
 
 # --- results --------------------------------------------------------------------------
 
 
 def _apply_outcome(run: Run, step: StepRun, outcome: Outcome) -> None:
+    if outcome.secrets:
+        outcome = _redacted(outcome)
     for level, message, data in outcome.logs:
         run.log(level, message, node_id=step.node_id, data=data)
     if outcome.error is not None:
@@ -423,6 +442,22 @@ def _apply_outcome(run: Run, step: StepRun, outcome: Outcome) -> None:
     run.touch(step)
     if result.detached_children:
         _start_children(run, step, result.detached_children, detached=True)
+
+
+def _redacted(outcome: Outcome) -> Outcome:
+    """The outcome with its credentials' secrets replaced in everything that will be stored."""
+    secrets = outcome.secrets
+    result = outcome.result
+    if result is not None and result.output is not None:
+        result = replace(result, output=credentials.redact(result.output, secrets))
+    return replace(
+        outcome,
+        result=result,
+        error=credentials.redact(outcome.error, secrets),
+        error_data=credentials.redact(outcome.error_data, secrets),
+        logs=[(level, credentials.redact(m, secrets), credentials.redact(d, secrets)) for level, m, d in outcome.logs],
+        secrets=frozenset(),
+    )
 
 
 def _backoff(node: Node, attempt: int) -> float:
@@ -579,7 +614,11 @@ def _finish(run: Run, status: str, error: dict[str, Any] | None = None) -> None:
     execution_id = execution.pk
     if execution.parent_step_id:
         run.later(lambda: dispatcher().child_finished(execution_id))
-    if run.graph.settings.get("max_concurrency"):
+    # Runs may be held behind this one: by max_concurrency, or by a schedule's overlap: queue.
+    queued_schedule = (
+        execution.trigger == Execution.Trigger.SCHEDULE and run.graph.trigger.config.get("overlap") == "queue"
+    )
+    if run.graph.settings.get("max_concurrency") or queued_schedule:
         run.later(lambda: dispatcher().execution_finished(execution_id))
     run.later(lambda: execution_finished_signal.send(sender=Execution, execution=execution))
 
@@ -594,24 +633,30 @@ def claim_step(step_id: int) -> tuple[StepRun, int] | None:
     """
     now = timezone.now()
     lease = now + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
-    claimed = (
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A claim lost in a database crash only sends the step back to the
+            # sweep, which runs it again: no need to wait for this commit's fsync.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # A finished run has no pending steps (finishing cancels them), so the
         # step's own status is enough: no join with the execution.
-        StepRun.objects.filter(
-            pk=step_id,
-            status__in=[StepRun.Status.PENDING, StepRun.Status.RETRYING],
-            queued_at__isnull=False,
+        claimed = (
+            StepRun.objects.filter(
+                pk=step_id,
+                status__in=[StepRun.Status.PENDING, StepRun.Status.RETRYING],
+                queued_at__isnull=False,
+            )
+            .exclude(next_attempt_at__gt=now + timedelta(seconds=1))
+            .update(
+                status=StepRun.Status.RUNNING,
+                attempt=F("attempt") + 1,
+                started_at=now,
+                lease_expires_at=lease,
+                worker=WORKER_NAME,
+                next_attempt_at=None,
+            )
         )
-        .exclude(next_attempt_at__gt=now + timedelta(seconds=1))
-        .update(
-            status=StepRun.Status.RUNNING,
-            attempt=F("attempt") + 1,
-            started_at=now,
-            lease_expires_at=lease,
-            worker=WORKER_NAME,
-            next_attempt_at=None,
-        )
-    )
     if not claimed:
         return None
     step = (
@@ -632,6 +677,7 @@ def execute_step(step_id: int) -> None:
     graph = graph_for_version(execution.workflow_version_id)
     node = graph.nodes[step.node_id]
     ctx: NodeContext | None = None
+    resolved: credentials.ResolvedCredential | None = None
     try:
         node_type = node_context.node_type_of(node)
         needed = node_context.needed_steps(graph, node, node_type)
@@ -640,6 +686,7 @@ def execute_step(step_id: int) -> None:
         config = node_context.render_config(node, node_type, ctx_data)
         ctx = _node_context_for_worker(execution, step, node, node_type, config, ctx_data)
         ctx.inputs = node_context.taken_inputs(graph, node, views)
+        resolved = credentials.attach(ctx)
         with holding_lease(step.pk, attempt):
             result = node_type.execute(ctx) if node_type.execute else None
         if result is None:
@@ -648,8 +695,9 @@ def execute_step(step_id: int) -> None:
     except NodeError as exc:
         outcome = Outcome(error=exc.message, retryable=exc.retryable, error_data=exc.data, logs=ctx.logs if ctx else [])
     except Exception as exc:  # anything else a node raises is a (retryable) failure of that step
-        logger.exception("Step %s (%s) raised", step.pk, node.id)
+        _log_node_exception(f"Step {step.pk} ({node.id}) raised", resolved)
         outcome = Outcome(error=f"{type(exc).__name__}: {exc}", logs=ctx.logs if ctx else [])
+    outcome.secrets = credentials.secrets_used(resolved, ctx)
     complete_step(step_id, attempt, outcome, execution_id=execution.pk)
 
 
@@ -715,16 +763,20 @@ def resume_step(step_id: int, payload: dict[str, Any]) -> bool:
         step.state = StepRun.objects.values_list("state", flat=True).get(pk=step_id)
         node = run.graph.nodes[step.node_id]
         node_type = node_context.node_type_of(node)
+        ctx: NodeContext | None = None
+        resolved: credentials.ResolvedCredential | None = None
         try:
             ctx_data = _context_for(run, node)
             config = node_context.render_config(node, node_type, ctx_data)
             ctx = _node_context(run, step, node, config, ctx_data)
             ctx.resume = payload
+            resolved = credentials.attach(ctx)
             if node_type.resume is None:
                 raise NodeError(f"Node type '{node.type}' cannot resume", retryable=False)
             outcome = Outcome(result=node_type.resume(ctx), logs=ctx.logs)
         except NodeError as exc:
             outcome = Outcome(error=exc.message, retryable=False, error_data=exc.data)
+        outcome.secrets = credentials.secrets_used(resolved, ctx)
         if outcome.error is None and outcome.result and outcome.result.wait is None:
             step.wake_at = None
         _apply_outcome(run, step, outcome)

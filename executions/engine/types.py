@@ -126,7 +126,8 @@ class NodeContext:
     timeout: float | None = None
     state: dict[str, Any] = field(default_factory=dict)
     resume: dict[str, Any] | None = None
-    credential: dict[str, Any] | None = None
+    credential: dict[str, Any] | None = None  # the decrypted data of config["credential"] (engine/credentials.py)
+    credential_type: str | None = None
     inputs: dict[str, Any] = field(default_factory=dict)  # inline nodes: outputs of predecessors whose edges were taken
     child_results: Callable[[], list[dict[str, Any]]] | None = None  # children's {index, status, output, error}
     logs: list[tuple[str, str, Any]] = field(default_factory=list)

@@ -85,6 +85,10 @@ class NotFound(ApplicationError):
     status_code, code, default_message = 404, "NOT_FOUND", "Not found"
 
 
+class MethodNotAllowed(ApplicationError):
+    status_code, code, default_message = 405, "METHOD_NOT_ALLOWED", "Method not allowed"
+
+
 class Conflict(ApplicationError):
     status_code, code, default_message = 409, "CONFLICT", "The resource changed; reload and try again"
 

@@ -6,4 +6,5 @@ from monitoring.api import views
 
 urlpatterns = [
     path("monitoring/health", views.HealthView.as_view(), name="monitoring-health"),
+    path("monitoring/metrics", views.MetricsView.as_view(), name="monitoring-metrics"),
 ]

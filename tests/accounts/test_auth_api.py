@@ -63,6 +63,7 @@ class TestRegister:
         assert tokens["token_type"] == "bearer"
         assert tokens["expires_in"] == 15 * 60
         assert tokens["user"]["email"] == "flow@example.com"
+        assert tokens["user"]["last_login"] is not None
         api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
         me = api_client.get(ME)
         assert me.status_code == 200

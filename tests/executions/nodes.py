@@ -27,8 +27,19 @@ def _flaky(ctx: NodeContext) -> NodeResult:
 
 
 def _slow(ctx: NodeContext) -> NodeResult:
-    """Sleeps, recording start and end; with ``marker_dir`` it also leaves a file per run (for counting)."""
+    """Sleeps, recording start and end; with ``marker_dir`` it also leaves a file per run (for counting).
+
+    With ``gate`` (a path) it first waits until that file exists (at most a minute): tests hold a run
+    mid-step that way. ``log`` is a line it logs.
+    """
     started = time.time()
+    if ctx.config.get("log"):
+        ctx.log("info", str(ctx.config["log"]))
+    gate = ctx.config.get("gate")
+    if gate:
+        deadline = time.monotonic() + 60
+        while not Path(gate).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
     marker_dir = ctx.config.get("marker_dir")
     if marker_dir:
         Path(marker_dir, f"{ctx.node_id}.{ctx.attempt}.{os.getpid()}.started").touch()
@@ -58,7 +69,14 @@ SLOW = register(
         description="Sleeps.",
         category=NodeCategory.DATA,
         config_schema=config_schema(
-            {"seconds": _ANY, "first_attempt_seconds": _ANY, "value": _ANY, "marker_dir": _ANY}
+            {
+                "seconds": _ANY,
+                "first_attempt_seconds": _ANY,
+                "value": _ANY,
+                "marker_dir": _ANY,
+                "gate": _ANY,
+                "log": _ANY,
+            }
         ),
         execute=_slow,
     )

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from accounts.services import api_key_create
 from executions.models import Execution, ExecutionLog, StepRun
 from tests.conftest import client_for
-from tests.executions.conftest import wait_finished, wait_status
+from tests.engine_fixtures import wait_finished, wait_status
 from tests.factories import ExecutionFactory, WorkflowFactory
 from tests.workflows.helpers import edge, linear, node, simple_definition
 from workflows.models import WorkflowShare, WorkflowVersion

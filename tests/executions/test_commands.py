@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from executions.models import Execution, StepRun
-from tests.executions.conftest import wait_finished
+from tests.engine_fixtures import wait_finished
 from tests.factories import ExecutionFactory, WorkflowFactory
 from tests.workflows.helpers import linear, node
 

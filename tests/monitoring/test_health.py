@@ -1,50 +1,103 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 
 from executions.engine import sandbox
 from monitoring import checks
+from monitoring.selectors import WORKERS_CACHE_KEY
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
+URL = "/api/v1/monitoring/health"
+CLOSED = "redis://127.0.0.1:1/0"  # a port nobody listens on
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit(settings):
+    settings.RATE_LIMIT_ENABLED = False
+
 
 def test_public_health_is_terse(api_client):
-    response = api_client.get("/api/v1/monitoring/health")
+    response = api_client.get(URL)
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
     assert "checks" not in response.json()
-    assert "script_isolation" not in response.json()
 
 
 def test_staff_see_each_dependency(make_user):
-    body = client_for(make_user(is_staff=True)).get("/api/v1/monitoring/health").json()
-    assert set(body["checks"]) == {"database", "cache"}
-    assert all(check["ok"] and check["response_time_ms"] >= 0 for check in body["checks"].values())
+    cache.set(WORKERS_CACHE_KEY, ["w1@host"], 30)  # as if a ping had just answered
+    body = client_for(make_user(is_staff=True)).get(URL).json()
+    assert set(body["checks"]) == {"database", "cache", "broker", "channel_layer", "workers", "script_isolation"}
+    assert body["status"] == "ok"
+    for check in body["checks"].values():
+        assert check["ok"], check
+        assert check["response_time_ms"] >= 0
+    assert body["checks"]["broker"]["detail"] == {"transport": "redis"}
+    assert body["checks"]["workers"]["detail"] == {"count": 1, "names": ["w1@host"]}
+    assert body["checks"]["workers"]["critical"] is False
+    assert body["checks"]["script_isolation"]["detail"]["mode"] == "bubblewrap"
+    assert body["checks"]["script_isolation"]["critical"] is False
 
 
-def test_503_when_a_dependency_fails(api_client, monkeypatch, settings):
-    # A cache that cannot be reached: a Redis port nobody listens on.
-    monkeypatch.setattr(checks, "cache", RedisCache("redis://127.0.0.1:1/0", {}))
-    settings.RATE_LIMIT_ENABLED = False
-    response = api_client.get("/api/v1/monitoring/health")
+def test_staff_see_why_scripts_are_refused(make_user, settings):
+    cache.set(WORKERS_CACHE_KEY, ["w1@host"], 30)
+    settings.FLOWBUILDER_SCRIPT_BWRAP = "/nonexistent/bwrap"
+    try:
+        response = client_for(make_user(is_staff=True)).get(URL)
+    finally:
+        sandbox.reset()
+    assert response.status_code == 200  # not an outage: script steps fail with the reason
+    assert response.json()["status"] == "degraded"
+    isolation = response.json()["checks"]["script_isolation"]
+    assert isolation["ok"] is False
+    assert "scripts are refused: bubblewrap is not installed (/nonexistent/bwrap not found)" in isolation["error"]
+
+
+def test_no_workers_is_degraded_not_down(make_user, api_client):
+    cache.set(WORKERS_CACHE_KEY, [], 30)
+    response = client_for(make_user(is_staff=True)).get(URL)
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["workers"]["error"] == "RuntimeError: no worker answered"
+    assert api_client.get(URL).json()["status"] == "ok"  # the public answer does not ask the workers
+
+
+def test_503_when_the_cache_is_down(api_client, monkeypatch):
+    monkeypatch.setattr(checks, "cache", RedisCache(CLOSED, {}))
+    response = api_client.get(URL)
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     assert "Connection" in checks.run_checks()[1].error
 
 
-def test_staff_see_the_script_isolation(make_user, settings):
-    sandbox.reset()
-    client = client_for(make_user(is_staff=True))
-    body = client.get("/api/v1/monitoring/health").json()
-    assert body["script_isolation"]["mode"] == "bubblewrap"
-    assert body["script_isolation"]["available"] is True
-    assert "no network" in body["script_isolation"]["detail"]
+def test_503_when_the_broker_is_down(api_client, make_user, settings):
+    settings.CELERY_BROKER_URL = CLOSED
+    response = api_client.get(URL)
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    staff = client_for(make_user(is_staff=True)).get(URL)
+    assert staff.status_code == 503
+    broker = staff.json()["checks"]["broker"]
+    assert broker["ok"] is False
+    assert broker["critical"] is True
+    assert "Connection" in broker["error"] or "connect" in broker["error"].lower()
+    assert staff.json()["checks"]["database"]["ok"] is True
 
-    settings.FLOWBUILDER_SCRIPT_BWRAP = "/nonexistent/bwrap"
-    response = client.get("/api/v1/monitoring/health")
-    assert response.status_code == 200  # refused scripts are reported, not an outage
-    assert response.json()["script_isolation"]["available"] is False
-    assert "bubblewrap is not installed" in response.json()["script_isolation"]["detail"]
-    sandbox.reset()
+
+def test_503_when_the_channel_layer_is_down(api_client, settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [CLOSED]}}
+    }
+    response = api_client.get(URL)
+    assert response.status_code == 503
+    failed = {r.name for r in checks.run_checks() if not r.ok}
+    assert failed == {"channel_layer"}
+
+
+def test_in_memory_channel_layer_round_trip(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "flowbuilder.channel_layers.ThreadSafeInMemoryChannelLayer"}}
+    result = next(r for r in checks.run_checks() if r.name == "channel_layer")
+    assert result.ok, result.error

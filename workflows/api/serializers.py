@@ -40,11 +40,21 @@ class ValidationResultSerializer(serializers.Serializer):
 
 class TriggerSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["manual", "webhook", "schedule"])
-    url = serializers.CharField(required=False, allow_null=True)
-    method = serializers.CharField(required=False)
+    url = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="Webhooks: the absolute URL that starts a run; shown to whoever may run the workflow.",
+    )
+    method = serializers.CharField(required=False, help_text="Webhooks: the HTTP method the URL accepts.")
+    respond = serializers.ChoiceField(choices=["immediately", "when_done"], required=False)
+    signed = serializers.BooleanField(required=False, help_text="Webhooks: requests must carry an HMAC signature.")
     cron = serializers.CharField(required=False)
     timezone = serializers.CharField(required=False)
-    next_run_at = serializers.DateTimeField(required=False, allow_null=True)
+    next_run_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Schedules: the next tick, in the schedule's time zone; null when paused.",
+    )
 
 
 class ExecutionStatsSerializer(serializers.Serializer):
@@ -101,7 +111,10 @@ class WorkflowDetailSerializer(WorkflowListSerializer):
     def get_trigger(self, workflow: Workflow) -> dict[str, Any]:
         from workflows.selectors import workflow_trigger
 
-        return workflow_trigger(workflow)
+        request = self.context.get("request")
+        base_url = request.build_absolute_uri("/") if request is not None else None
+        may_run = "workflow:execute" in self.context.get("permissions", ())
+        return workflow_trigger(workflow, base_url=base_url, show_url=may_run)
 
     @extend_schema_field(ExecutionStatsSerializer)
     def get_execution_stats(self, workflow: Workflow) -> dict[str, Any]:

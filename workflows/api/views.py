@@ -59,6 +59,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         "import_workflow": "workflow:create",
         "shares": "workflow:read",
         "unshare": "workflow:update",
+        "webhook_regenerate": "workflow:update",
     }
     # Object-level: what the caller's relation to the workflow must allow.
     object_permissions = {
@@ -70,6 +71,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         "version_detail": "workflow:read",
         "version_restore": "workflow:update",
         "export": "workflow:read",
+        "webhook_regenerate": "workflow:update",
     }
     filterset_class = WorkflowFilter
     filter_backends = [
@@ -109,11 +111,12 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         permissions = workflow_permissions(
             self.request.user, workflow, granted_permissions(self.request), workflow.share_role
         )
+        context = {"permissions": permissions, "request": self.request}
         if warnings is not None:
             workflow.validation_warnings = warnings
-            serializer = s.WorkflowCreatedSerializer(workflow, context={"permissions": permissions})
+            serializer = s.WorkflowCreatedSerializer(workflow, context=context)
         else:
-            serializer = s.WorkflowDetailSerializer(workflow, context={"permissions": permissions})
+            serializer = s.WorkflowDetailSerializer(workflow, context=context)
         return Response(serializer.data, status=http_status)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -205,6 +208,17 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             is_active=data.validated_data["is_active"],
         )
         return self._detail(workflow, http_status=status.HTTP_201_CREATED, warnings=warnings)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.WorkflowDetailSerializer, 409: OpenApiResponse(description="The trigger is not a webhook")},
+        summary="Give the webhook a new secret URL",
+        description="The old URL answers 404 at once. Owners and editors only.",
+    )
+    @action(detail=True, methods=["post"], url_path="webhook/regenerate")
+    def webhook_regenerate(self, request: Request, pk: str) -> Response:
+        workflow = services.workflow_webhook_regenerate(workflow=self.get_object())
+        return self._detail(workflow)
 
     @extend_schema(
         methods=["GET"], responses={200: s.ShareSerializer(many=True)}, summary="Users this workflow is shared with"

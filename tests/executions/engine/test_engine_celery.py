@@ -22,7 +22,7 @@ from executions.engine import recovery
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.services import approval_decide, execution_cancel, execution_start
 from executions.tasks import run_step
-from tests.executions.conftest import wait_finished, wait_for, wait_status
+from tests.engine_fixtures import wait_finished, wait_for, wait_status
 from tests.workflows.helpers import edge, linear, node
 from workflows.services import workflow_create
 

@@ -1,6 +1,6 @@
 """The runner's decisions, driven in-thread: readiness, skip propagation, merges, errors, waits, children.
 
-These use an in-thread dispatcher (tests/executions/conftest.py) so each run is
+These use an in-thread dispatcher (tests/engine_fixtures.py) so each run is
 deterministic; tests/executions/engine/test_engine_celery.py runs the same
 engine on a real Celery worker.
 """
@@ -17,7 +17,7 @@ from executions.engine.dispatch import install
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.services import approval_decide, execution_cancel, execution_retry, execution_start
 from flowbuilder.api.errors import RateLimited
-from tests.executions.conftest import DroppingDispatcher
+from tests.engine_fixtures import DroppingDispatcher
 from tests.workflows.helpers import edge, linear, node
 from workflows.services import workflow_create
 

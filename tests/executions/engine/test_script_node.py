@@ -8,7 +8,7 @@ from django.db import transaction
 from executions.engine import sandbox
 from executions.models import Execution, ExecutionLog
 from executions.services import execution_start
-from tests.executions.conftest import wait_finished
+from tests.engine_fixtures import wait_finished
 from tests.workflows.helpers import linear, node
 from workflows.services import workflow_create
 

@@ -23,7 +23,7 @@ from django.conf import settings as django_settings
 from executions.engine import sandbox
 from executions.engine.sandbox import isolation, pool
 from executions.engine.sandbox.seccomp import filter_program
-from tests.executions.conftest import wait_for
+from tests.engine_fixtures import wait_for
 
 SECRET = "do-not-leak-8f3c1e"
 FIB = """

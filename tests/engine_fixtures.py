@@ -1,4 +1,7 @@
-"""Engine fixtures: a real Celery worker (threads) on the Redis broker, and waiting helpers."""
+"""Engine fixtures for every test package: a real Celery worker (threads) on the Redis broker, an in-thread engine, waiting helpers.
+
+Registered as a plugin by tests/conftest.py (pytest_plugins).
+"""
 
 from __future__ import annotations
 
@@ -7,23 +10,54 @@ from collections.abc import Callable
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.worker import state as worker_state
 
 from executions.models import Execution
 from flowbuilder.celery import app
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
+def _session_worker(django_db_setup, django_db_blocker):
     """A worker consuming both queues with 4 threads, for the whole session."""
     app.control.purge()
     with (
         django_db_blocker.unblock(),
         start_worker(
-            app, pool="threads", concurrency=4, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+            app, pool="threads", concurrency=4, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=60
         ) as worker,
     ):
         yield worker
+        app.control.purge()  # countdowns (retries, delays) left by tests would hold the worker's shutdown
         _close_other_connections()
+
+
+def worker_busy() -> bool:
+    """Whether the in-process worker is running or holding tasks, or messages wait in its queues."""
+    if worker_state.active_requests or worker_state.reserved_requests:
+        return True
+    with app.connection_for_read() as connection:
+        client = connection.default_channel.client
+        return any(client.llen(queue) for queue in ("default", "steps"))
+
+
+@pytest.fixture
+def celery_worker(_session_worker):
+    """The session's worker, left idle after the test.
+
+    A run's follow-up tasks may still be running when the test's last
+    assertion passes; the flush that ends a transactional test would
+    deadlock with them, and they would leak into the next test.
+    """
+    yield _session_worker
+    deadline, quiet_since = time.monotonic() + 10, None
+    while time.monotonic() < deadline:
+        if worker_busy():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 0.2:
+            return
+        time.sleep(0.01)
 
 
 def _close_other_connections() -> None:

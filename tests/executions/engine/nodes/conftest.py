@@ -1,0 +1,13 @@
+"""The integration nodes run against the loopback servers of tests/integrations/servers.py."""
+
+from __future__ import annotations
+
+from tests.integrations.factories import make_credential  # noqa: F401  (fixture)
+from tests.integrations.servers import (  # noqa: F401  (fixtures)
+    internal_server,
+    internal_v6_server,
+    openai_server,
+    servers,
+    smtp_server,
+    target_server,
+)
