@@ -23,6 +23,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py create_demo_user
 	$(PY) manage.py seed_templates
+	$(PY) manage.py script_isolation
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs, admin: http://$(HOST):$(PORT)/admin/)"
 	$(PY) -m uvicorn flowbuilder.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 

@@ -1,11 +1,11 @@
-"""``python -m bench [engine|live] [--quick]``."""
+"""``python -m bench [engine|live|script] [--quick]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-BENCHMARKS = ("engine", "live")
+BENCHMARKS = ("engine", "live", "script")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import live
 
         return live.main(quick=args.quick)
+    if args.benchmark == "script":
+        from bench import script
+
+        return script.main(quick=args.quick)
     from bench import engine
 
     return engine.main(quick=args.quick)

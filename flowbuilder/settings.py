@@ -379,6 +379,18 @@ FLOWBUILDER_LIVE_REORDER_SECONDS = env.float("FLOWBUILDER_LIVE_REORDER_SECONDS",
 # Extra node type modules to load (plugins; the tests' flaky and slow nodes).
 FLOWBUILDER_EXTRA_NODE_MODULES = env.list("FLOWBUILDER_EXTRA_NODE_MODULES", default=[])
 
+# --- script nodes (executions/engine/sandbox) ---------------------------------------------
+
+# "bubblewrap" (namespaces, no network, no server files) or "process" (rlimits and an
+# empty environment only). Without a working bubblewrap, scripts are refused unless
+# "process" is chosen here; anything else ("none") is refused.
+FLOWBUILDER_SCRIPT_ISOLATION = env.str("FLOWBUILDER_SCRIPT_ISOLATION", default="bubblewrap")
+FLOWBUILDER_SCRIPT_BWRAP = env.str("FLOWBUILDER_SCRIPT_BWRAP", default="bwrap")
+# The interpreter scripts run on (standard library only); default: the one behind this virtualenv.
+FLOWBUILDER_SCRIPT_PYTHON = env.str("FLOWBUILDER_SCRIPT_PYTHON", default="")
+# Sandboxes each worker process starts ahead of time (each serves one run); 0 starts one per run.
+FLOWBUILDER_SCRIPT_WARM_POOL = env.int("FLOWBUILDER_SCRIPT_WARM_POOL", default=2)
+
 # --- staff console, audit, monitoring ---------------------------------------------------
 
 # Audit events older than this many days are purged daily (0: keep them forever).

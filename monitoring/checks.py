@@ -4,7 +4,9 @@
 process cannot serve without its database, cache, broker or channel layer.
 ``workers`` is reported to staff but does not fail the health check: a web
 process must stay in its load balancer while workers restart (runs queue up
-in the broker meanwhile, and the dashboard shows the queue growing).
+in the broker meanwhile, and the dashboard shows the queue growing). Nor does
+``script_isolation`` (the OS isolation script nodes run under): without one,
+script steps fail with the reason, everything else works.
 """
 
 from __future__ import annotations
@@ -109,17 +111,27 @@ def _workers() -> dict[str, Any]:
     return {"count": len(names), "names": names}
 
 
+def _script_isolation() -> dict[str, str]:
+    """The isolation script nodes run under in this process (detected once), or why they are refused."""
+    from executions.engine.sandbox import current_isolation
+
+    isolation = current_isolation()
+    if not isolation.available:
+        raise RuntimeError(f"scripts are refused: {isolation.detail}")
+    return {"mode": isolation.mode, "detail": isolation.detail}
+
+
 CHECKS: dict[str, Callable[[], Any]] = {
     "database": _database,
     "cache": _cache,
     "broker": _broker,
     "channel_layer": _channel_layer,
 }
-DETAIL_CHECKS: dict[str, Callable[[], Any]] = {"workers": _workers}
+DETAIL_CHECKS: dict[str, Callable[[], Any]] = {"workers": _workers, "script_isolation": _script_isolation}
 
 
 def run_checks(*, detail: bool = False) -> list[CheckResult]:
-    """The critical checks, and with ``detail`` the informational ones (workers)."""
+    """The critical checks, and with ``detail`` the informational ones (workers, script isolation)."""
     results = [_timed(name, probe) for name, probe in CHECKS.items()]
     if detail:
         results += [_timed(name, probe, critical=False) for name, probe in DETAIL_CHECKS.items()]

@@ -113,3 +113,32 @@ def test_recover_executions_restarts_a_lost_start(celery_worker):
     finished = wait_finished(execution.pk)
     assert finished.status == Execution.Status.SUCCEEDED
     assert finished.output_data == {"result": 10}
+
+
+class TestScriptIsolation:
+    @pytest.fixture(autouse=True)
+    def _fresh(self):
+        from executions.engine import sandbox
+
+        sandbox.reset()
+        yield
+        sandbox.reset()
+
+    def test_prints_the_active_isolation(self):
+        out, _ = run("script_isolation", "--check")
+        assert out.startswith("Script isolation: bubblewrap: bubblewrap ")
+        assert "no network" in out
+
+    def test_process_mode_is_a_warning(self, settings):
+        settings.FLOWBUILDER_SCRIPT_ISOLATION = "process"
+        out, _ = run("script_isolation", "--check")
+        assert "Script isolation: process: separate process" in out
+        assert "NO filesystem or network isolation" in out
+
+    def test_refused(self, settings):
+        settings.FLOWBUILDER_SCRIPT_BWRAP = "/nonexistent/bwrap"
+        out, _ = run("script_isolation")
+        assert "Script isolation: unavailable (bubblewrap): bubblewrap is not installed" in out
+        assert "Script nodes will fail" in out
+        with pytest.raises(CommandError, match="bubblewrap is not installed"):
+            run("script_isolation", "--check")

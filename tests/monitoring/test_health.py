@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 
+from executions.engine import sandbox
 from monitoring import checks
 from monitoring.selectors import WORKERS_CACHE_KEY
 from tests.conftest import client_for
@@ -29,7 +30,7 @@ def test_public_health_is_terse(api_client):
 def test_staff_see_each_dependency(make_user):
     cache.set(WORKERS_CACHE_KEY, ["w1@host"], 30)  # as if a ping had just answered
     body = client_for(make_user(is_staff=True)).get(URL).json()
-    assert set(body["checks"]) == {"database", "cache", "broker", "channel_layer", "workers"}
+    assert set(body["checks"]) == {"database", "cache", "broker", "channel_layer", "workers", "script_isolation"}
     assert body["status"] == "ok"
     for check in body["checks"].values():
         assert check["ok"], check
@@ -37,6 +38,22 @@ def test_staff_see_each_dependency(make_user):
     assert body["checks"]["broker"]["detail"] == {"transport": "redis"}
     assert body["checks"]["workers"]["detail"] == {"count": 1, "names": ["w1@host"]}
     assert body["checks"]["workers"]["critical"] is False
+    assert body["checks"]["script_isolation"]["detail"]["mode"] == "bubblewrap"
+    assert body["checks"]["script_isolation"]["critical"] is False
+
+
+def test_staff_see_why_scripts_are_refused(make_user, settings):
+    cache.set(WORKERS_CACHE_KEY, ["w1@host"], 30)
+    settings.FLOWBUILDER_SCRIPT_BWRAP = "/nonexistent/bwrap"
+    try:
+        response = client_for(make_user(is_staff=True)).get(URL)
+    finally:
+        sandbox.reset()
+    assert response.status_code == 200  # not an outage: script steps fail with the reason
+    assert response.json()["status"] == "degraded"
+    isolation = response.json()["checks"]["script_isolation"]
+    assert isolation["ok"] is False
+    assert "scripts are refused: bubblewrap is not installed (/nonexistent/bwrap not found)" in isolation["error"]
 
 
 def test_no_workers_is_degraded_not_down(make_user, api_client):

@@ -1,10 +1,66 @@
-"""``script``: run Python code on the step's inputs, in an isolated process."""
+"""``script``: run Python code on the step's inputs, in an isolated process.
+
+The code runs in a sandbox (:mod:`executions.engine.sandbox`): a separate process
+under bubblewrap (or, when chosen explicitly, a plain process with rlimits) that
+sees only the standard library, the dict ``inputs`` and an empty ``/tmp``. Its
+``print`` lines become the step's log lines; the value it assigns to ``output``
+(JSON) becomes the step's output. Scripts have no side effects outside their
+sandbox, so dry runs run them for real.
+"""
 
 from __future__ import annotations
 
+from executions.engine import sandbox
 from executions.engine.nodes._schema import TEXT, config_schema, dynamic, integer, prop
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeType
+from executions.engine.sandbox.isolation import PROCESS
+from executions.engine.types import NodeCategory, NodeContext, NodeError, NodeResult, NodeType
+
+DEFAULT_TIMEOUT_SECONDS = 30
+DEFAULT_MEMORY_MB = 256
+
+
+def execute(ctx: NodeContext) -> NodeResult:
+    """Runs the code once in a fresh sandbox.
+
+    Raises a non-retryable NodeError when scripts may not run here (no isolation) or
+    the script fails (its traceback, trimmed to its own lines, is the message); a
+    timeout or a sandbox that could not start is retryable under the node's policy.
+    """
+    timeout = float(ctx.config.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS))
+    if ctx.timeout:  # the node's own timeout_seconds, if tighter
+        timeout = min(timeout, float(ctx.timeout))
+    try:
+        result = sandbox.run_script(
+            ctx.config["code"],
+            ctx.config.get("inputs") or {},
+            timeout_seconds=timeout,
+            memory_mb=int(ctx.config.get("memory_mb", DEFAULT_MEMORY_MB)),
+        )
+    except sandbox.IsolationUnavailable as exc:
+        raise NodeError(exc.message, retryable=False) from None
+    except sandbox.ScriptError as exc:
+        if exc.result is not None:
+            _log_prints(ctx, exc.result)
+        raise NodeError(exc.message, retryable=exc.retryable) from None
+    _log_prints(ctx, result)
+    for line in result.stderr_lines:
+        ctx.log("warning", line)
+    return NodeResult(output=result.output)
+
+
+def _log_prints(ctx: NodeContext, result: sandbox.ScriptResult) -> None:
+    if result.isolation is not None and result.isolation.mode == PROCESS:
+        ctx.log(
+            "warning",
+            "This script ran with FLOWBUILDER_SCRIPT_ISOLATION=process: a separate process with rlimits and an "
+            "empty environment, but no filesystem or network isolation",
+        )
+    for line in result.stdout_lines:
+        ctx.log("info", line)
+    for note in result.notes:
+        ctx.log("warning", note)
+
 
 NODE_TYPE = register(
     NodeType(
@@ -16,7 +72,8 @@ NODE_TYPE = register(
             {
                 "code": prop(
                     "Code",
-                    "Python code; reads `inputs`, assigns `output`; print() lines become logs. Not a template.",
+                    "Python code (standard library only); reads `inputs`, assigns `output` (JSON); print() lines "
+                    "become logs. Not a template.",
                     {**TEXT, "contentMediaType": "text/x-python"},
                     examples=["output = {'total': sum(inputs['prices'])}"],
                 ),
@@ -27,14 +84,21 @@ NODE_TYPE = register(
                     default={},
                 ),
                 "timeout_seconds": prop(
-                    "Timeout (seconds)", "Wall-time limit of the script.", dynamic(integer(1, 300)), default=30
+                    "Timeout (seconds)",
+                    "Wall-time limit of the script.",
+                    dynamic(integer(1, 300)),
+                    default=DEFAULT_TIMEOUT_SECONDS,
                 ),
                 "memory_mb": prop(
-                    "Memory (MB)", "Memory limit of the script's process.", dynamic(integer(16, 1024)), default=256
+                    "Memory (MB)",
+                    "Memory the script may allocate on top of the interpreter's own.",
+                    dynamic(integer(16, 1024)),
+                    default=DEFAULT_MEMORY_MB,
                 ),
             },
             required=("code",),
         ),
         raw_fields=frozenset({"code"}),
+        execute=execute,
     )
 )
