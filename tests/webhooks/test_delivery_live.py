@@ -178,6 +178,9 @@ def test_repeated_failures_disable_the_webhook_and_tell_the_owner(
 
 
 def test_addresses_inside_are_refused_at_delivery(celery_worker, receiver, forbidden, client, owner, settings):
+    refused = client.post("/api/v1/webhooks", {"url": forbidden.url("/internal"), "events": [QUOTA]}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["details"][0]["field"] == "url"
     settings.FLOWBUILDER_HTTP_ALLOWLIST = ["127.0.0.1", "127.0.0.2"]
     created = subscribe(client, forbidden.url("/internal"), [QUOTA])
     settings.FLOWBUILDER_HTTP_ALLOWLIST = ["127.0.0.1"]  # the operator narrows the allow-list
