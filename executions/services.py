@@ -245,6 +245,7 @@ def execution_retry(*, execution: Execution, actor: User | None) -> Execution:
         mode=execution.mode,
         version=execution.workflow_version,
         retry_of=execution,
+        webhook_url=execution.webhook_url,
     )
     kept = {s.node_id: s for s in StepRun.objects.filter(execution=execution, status=StepRun.Status.SUCCEEDED)}
     fresh = list(StepRun.objects.filter(execution=retry, node_id__in=kept))
@@ -274,6 +275,7 @@ def execution_rerun(*, execution: Execution, actor: User | None) -> Execution:
         actor=actor,
         trigger=Execution.Trigger.RERUN,
         mode=execution.mode,
+        webhook_url=execution.webhook_url,
     )
     audit_record(action="execution.rerun", obj=execution, actor=actor, changes={"new_execution_id": str(rerun.pk)})
     return rerun

@@ -11,9 +11,11 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from executions.services import execution_start
 from files import signals as file_signals
 from tests.conftest import client_for
 from tests.engine_fixtures import wait_finished, wait_for
@@ -191,16 +193,19 @@ def test_addresses_inside_are_refused_at_delivery(celery_worker, receiver, forbi
     assert row.response_status is None
     assert not WebhookDelivery.objects.filter(delivery_id=row.delivery_id, attempt=2).exists()
 
-    # A run's own webhook_url is not checked when the run starts, only when it is delivered to.
+    # A run's own webhook_url: the API refuses it up front, and delivery checks it again.
     workflow = workflow_create(owner=owner, name="wf", definition=simple_definition())
     response = client.post(
         f"/api/v1/workflows/{workflow.pk}/execute",
         {"input_data": {"n": 1}, "webhook_url": forbidden.url("/run")},
         format="json",
     )
-    assert response.status_code == 202
-    wait_finished(response.json()["execution_id"])
-    (run_row,) = finished(execution_id=response.json()["execution_id"], subscription__isnull=True)
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][0]["field"] == "webhook_url"
+    with transaction.atomic():  # started past the API check (e.g. allowed when it started)
+        execution, _ = execution_start(workflow=workflow, input_data={"n": 1}, webhook_url=forbidden.url("/run"))
+    wait_finished(execution.pk)
+    (run_row,) = finished(execution_id=execution.pk, subscription__isnull=True)
     assert (run_row.status, run_row.event) == ("failed", COMPLETED)
     assert "Refused" in run_row.error
     # (the forbidden fixture fails the test if 127.0.0.2 was reached)
