@@ -46,7 +46,8 @@ logger = logging.getLogger(__name__)
 WORKER_NAME = f"{socket.gethostname()}"
 
 RUN, WAIT, SKIP = "run", "wait", "skip"
-# What the runner changes on an execution; the (large) input is never rewritten.
+# What the runner changes on an execution; the (large) input is never rewritten,
+# and the output only when the run ends (it is not even loaded before).
 EXECUTION_STATE_FIELDS = [
     "status",
     "progress",
@@ -58,6 +59,7 @@ EXECUTION_STATE_FIELDS = [
     "output_data",
     "updated_at",
 ]
+RUNNING_STATE_FIELDS = [f for f in EXECUTION_STATE_FIELDS if f != "output_data"]
 
 
 @lru_cache(maxsize=512)
@@ -164,7 +166,8 @@ def save_run(run: Run) -> None:
     _update_progress(run)
     first_seq = execution.event_seq + 1
     execution.event_seq += len(run.events) + len(run.logs) + 1
-    execution.save(update_fields=EXECUTION_STATE_FIELDS)
+    fields = EXECUTION_STATE_FIELDS if execution.is_finished else RUNNING_STATE_FIELDS
+    execution.save(update_fields=fields)
     events = [*run.events, *(_log_event(entry) for entry in run.logs), {"type": _execution_event_type(execution)}]
     callbacks = list(run.after_commit)
     snapshot = broadcast.execution_snapshot(execution)
@@ -666,10 +669,15 @@ def claim_step(step_id: int) -> tuple[StepRun, int] | None:
 
 def _announce_running(step: StepRun) -> None:
     """Tell live clients a dispatched step started, with the next sequence number of its run."""
+    table = connection.ops.quote_name(Execution._meta.db_table)
     with transaction.atomic():
         _skip_fsync()  # losing this in a crash loses a live event, nothing else
-        Execution.objects.filter(pk=step.execution_id).update(event_seq=F("event_seq") + 1)
-        seq = Execution.objects.filter(pk=step.execution_id).values_list("event_seq", flat=True).get()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq",  # noqa: S608
+                [Execution._meta.pk.get_db_prep_value(step.execution_id, connection)],
+            )
+            (seq,) = cursor.fetchone()
     snapshot = {**broadcast.execution_snapshot(step.execution), "current_step": step.node_id}
     event = {"type": "step_update", "data": {"node_id": step.node_id, "status": step.status, "attempt": step.attempt}}
     broadcast.publish(snapshot, [event], first_seq=seq)
