@@ -27,6 +27,7 @@ from executions.engine.dispatch import dispatcher
 from executions.engine.types import ChildRun, NodeError
 from executions.engine.validation import json_path
 from executions.models import Execution, ExecutionLog, StepRun
+from executions.signals import execution_started
 from flowbuilder.api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from workflows.models import Workflow, WorkflowVersion
 from workflows.permissions import workflow_relation_permissions
@@ -150,6 +151,8 @@ def execution_start(
             return _replayed(existing, input_data), False
     else:
         execution.save()
+    # Before the start is queued, so that listeners hear of the run before it can end.
+    transaction.on_commit(lambda: execution_started.send(sender=Execution, execution=execution))
     StepRun.objects.bulk_create(_steps_for(execution, version.definition))
     if held:
         ExecutionLog.objects.create(execution=execution, message=hold_reason)
@@ -242,6 +245,7 @@ def execution_retry(*, execution: Execution, actor: User | None) -> Execution:
         mode=execution.mode,
         version=execution.workflow_version,
         retry_of=execution,
+        webhook_url=execution.webhook_url,
     )
     kept = {s.node_id: s for s in StepRun.objects.filter(execution=execution, status=StepRun.Status.SUCCEEDED)}
     fresh = list(StepRun.objects.filter(execution=retry, node_id__in=kept))
@@ -271,6 +275,7 @@ def execution_rerun(*, execution: Execution, actor: User | None) -> Execution:
         actor=actor,
         trigger=Execution.Trigger.RERUN,
         mode=execution.mode,
+        webhook_url=execution.webhook_url,
     )
     audit_record(action="execution.rerun", obj=execution, actor=actor, changes={"new_execution_id": str(rerun.pk)})
     return rerun

@@ -4,5 +4,9 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
+# Sent after commit once execution_start has accepted a run (top-level runs, retries and reruns; not the
+# child runs of sub_workflow and for_each steps); kwargs: execution.
+execution_started = Signal()
+
 # Sent by the execution_finished task once a run has ended; kwargs: execution.
 execution_finished = Signal()

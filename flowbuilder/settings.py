@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "files",
     "audit",
     "analytics",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -341,6 +342,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "analytics.flush_api_usage",
         "schedule": env.float("FLOWBUILDER_API_USAGE_FLUSH_SECONDS", default=60),
     },
+    "webhook-deliveries": {
+        "task": "webhooks.sweep",
+        "schedule": env.float("FLOWBUILDER_WEBHOOK_DELIVERY_SWEEP_SECONDS", default=30),
+    },
+    "purge-webhook-deliveries": {"task": "webhooks.purge_deliveries", "schedule": 24 * 3600},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -544,3 +550,23 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "RoleEnum": "workflows.models.WorkflowShare.Role",  # keeps its name beside ChatRoleEnum
     }
 )
+
+# --- outgoing webhooks ---------------------------------------------------------------------------
+
+# Seconds between the attempts of a delivery (one more attempt than delays): 1m, 5m, 30m, 1h, 2h, 6h, 12h
+# is 8 attempts over about a day. Waits up to FLOWBUILDER_MAX_COUNTDOWN_SECONDS use a broker countdown;
+# longer ones are queued by the sweep (every FLOWBUILDER_WEBHOOK_DELIVERY_SWEEP_SECONDS) once due.
+FLOWBUILDER_WEBHOOK_DELIVERY_RETRY_DELAYS = [
+    float(d)
+    for d in env.list("FLOWBUILDER_WEBHOOK_DELIVERY_RETRY_DELAYS", default=[60, 300, 1800, 3600, 7200, 21600, 43200])
+]
+# How long an attempt may take (connect, send, answer) before it counts as failed.
+FLOWBUILDER_WEBHOOK_DELIVERY_TIMEOUT_SECONDS = env.float("FLOWBUILDER_WEBHOOK_DELIVERY_TIMEOUT_SECONDS", default=10)
+# Run events leave out their input/output/error past this body size (and say "truncated": true).
+FLOWBUILDER_WEBHOOK_DELIVERY_MAX_PAYLOAD_BYTES = env.int(
+    "FLOWBUILDER_WEBHOOK_DELIVERY_MAX_PAYLOAD_BYTES", default=256 * 1024
+)
+# A subscription is disabled (and its owner e-mailed) after this many failed attempts in a row (0: never).
+FLOWBUILDER_WEBHOOK_DISABLE_AFTER_FAILURES = env.int("FLOWBUILDER_WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+# Finished delivery attempts older than this are deleted daily by beat (0: keep them).
+FLOWBUILDER_WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("FLOWBUILDER_WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)

@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("files.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("analytics.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [

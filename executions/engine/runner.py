@@ -638,11 +638,9 @@ def claim_step(step_id: int) -> tuple[StepRun, int] | None:
     now = timezone.now()
     lease = now + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # A claim lost in a database crash only sends the step back to the
-            # sweep, which runs it again: no need to wait for this commit's fsync.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # A claim lost in a database crash only sends the step back to the
+        # sweep, which runs it again: no need to wait for this commit's fsync.
+        _skip_fsync()
         # A finished run has no pending steps (finishing cancels them), so the
         # step's own status is enough: no join with the execution.
         claimed = (
@@ -666,7 +664,26 @@ def claim_step(step_id: int) -> tuple[StepRun, int] | None:
     step = (
         StepRun.objects.select_related("execution").defer("output", "state", "execution__output_data").get(pk=step_id)
     )
+    _announce_running(step)
     return step, step.attempt
+
+
+def _announce_running(step: StepRun) -> None:
+    """Tell live clients a dispatched step started, with the next sequence number of its run."""
+    with transaction.atomic():
+        _skip_fsync()  # losing this in a crash loses a live event, nothing else
+        Execution.objects.filter(pk=step.execution_id).update(event_seq=F("event_seq") + 1)
+        seq = Execution.objects.filter(pk=step.execution_id).values_list("event_seq", flat=True).get()
+    snapshot = {**broadcast.execution_snapshot(step.execution), "current_step": step.node_id}
+    event = {"type": "step_update", "data": {"node_id": step.node_id, "status": step.status, "attempt": step.attempt}}
+    broadcast.publish(snapshot, [event], first_seq=seq)
+
+
+def _skip_fsync() -> None:
+    """Commit this transaction without waiting for the WAL flush (PostgreSQL; a no-op elsewhere)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def execute_step(step_id: int) -> None:

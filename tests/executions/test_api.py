@@ -109,6 +109,14 @@ class TestExecuteRequests:
         assert execution.input_data == {}
         assert execution.webhook_url == "https://hooks.example.com/done"
 
+    @pytest.mark.parametrize("url", ["http://127.0.0.2/hook", "http://169.254.169.254/latest", "http://[::1]/x"])
+    def test_webhook_url_to_an_internal_address_is_refused_up_front(self, auth_client, user, url):
+        workflow = WorkflowFactory(owner=user)
+        response = execute(auth_client, workflow, {"webhook_url": url})
+        assert response.status_code == 400, response.content
+        assert fields(response) == {"webhook_url"}
+        assert not Execution.objects.exists()
+
     def test_idempotency_key_returns_the_same_execution(self, auth_client, user):
         workflow = WorkflowFactory(owner=user)
         first = execute(auth_client, workflow, {"input_data": {"n": 1}}, HTTP_IDEMPOTENCY_KEY="order-7")
@@ -564,13 +572,16 @@ class TestActionRules:
         assert response.json()["status"] == "cancelled"
 
     def test_rerun_starts_a_fresh_run_with_the_same_input(self, auth_client, user):
-        execution = ExecutionFactory(workflow=WorkflowFactory(owner=user), input_data={"n": 5})
+        execution = ExecutionFactory(
+            workflow=WorkflowFactory(owner=user), input_data={"n": 5}, webhook_url="https://hooks.example.com/done"
+        )
         response = auth_client.post(f"/api/v1/executions/{execution.pk}/rerun")
         assert response.status_code == 202, response.content
         rerun = Execution.objects.get(pk=response.json()["execution_id"])
         assert rerun.pk != execution.pk
         assert rerun.input_data == {"n": 5}
         assert rerun.trigger == Execution.Trigger.RERUN
+        assert rerun.webhook_url == "https://hooks.example.com/done"  # the caller still wants to hear of it
 
     def test_approval_rules(self, auth_client, user, make_user):
         workflow = WorkflowFactory(owner=user, definition=approval_definition(approvers=["boss@example.com"]))

@@ -104,6 +104,8 @@ class BaseHandler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: Any = b"", content_type: str = "application/json", headers: dict | None = None):
         if not isinstance(body, bytes):
             body = json.dumps(body).encode() if content_type == "application/json" else str(body).encode()
+        if status in (204, 304):  # no body may follow: it would corrupt the next answer on a kept-alive connection
+            body = b""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

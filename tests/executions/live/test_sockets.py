@@ -62,7 +62,13 @@ def test_connect_mid_run_gets_the_snapshot_then_every_update_in_order(celery_wor
     final = wait_finished(execution.pk)
     assert updates[-1]["seq"] == final.event_seq  # nothing lost, nothing after the end
     steps = [(m["data"]["node_id"], m["data"]["status"]) for m in updates if m["type"] == "step_update"]
-    assert steps == [("hold", "succeeded"), ("after", "pending"), ("after", "succeeded"), ("end", "succeeded")]
+    assert steps == [
+        ("hold", "succeeded"),
+        ("after", "pending"),  # queued
+        ("after", "running"),  # claimed by a worker
+        ("after", "succeeded"),
+        ("end", "succeeded"),
+    ]
     logs = [m["data"]["message"] for m in updates if m["type"] == "log"]
     assert logs[:2] == ["held", "after the gate"]
     assert logs[-1].startswith("Run succeeded")
