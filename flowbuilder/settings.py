@@ -450,6 +450,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 # Uploads (files app): size limit per file, storage quota per user.
 FLOWBUILDER_FILE_MAX_BYTES = env.int("FLOWBUILDER_FILE_MAX_BYTES", default=25 * 1024 * 1024)
 FLOWBUILDER_FILE_QUOTA_BYTES = env.int("FLOWBUILDER_FILE_QUOTA_BYTES", default=1024 * 1024 * 1024)
+# How many bytes of files one step may read (script `files`, an HTTP body or multipart
+# files, LLM images), all its files together: they are held in memory.
+FLOWBUILDER_NODE_FILE_MAX_BYTES = env.int("FLOWBUILDER_NODE_FILE_MAX_BYTES", default=10 * 1024 * 1024)
 # The upload endpoint's body may be as large as a file plus the multipart framing.
 API_BODY_LIMIT_OVERRIDES = {"/api/v1/files/upload": FLOWBUILDER_FILE_MAX_BYTES + 64 * 1024}
 # File bytes live in the "files" storage: local disk under MEDIA_ROOT/files, or any

@@ -100,6 +100,7 @@ def send(
     content: bytes | str | None = None,
     json: Any = None,
     data: Mapping[str, Any] | None = None,
+    files: Any = None,
     timeout: float = 30,
     follow_redirects: bool = True,
     max_redirects: int = 5,
@@ -112,7 +113,9 @@ def send(
 
     ``timeout`` bounds the whole exchange, redirects and body included.
     ``secret_headers`` (lower-case names, e.g. an API key header) are dropped,
-    like ``Authorization``, when a redirect leads to another origin.
+    like ``Authorization``, when a redirect leads to another origin. ``files``
+    (httpx's form: ``[(field, (filename, bytes, content_type)), …]``) makes a
+    multipart body, with ``data`` as its other fields.
 
     Raises BlockedAddress (the guard refused a hop), TooManyRedirects,
     ResponseTooLarge, and httpx's TimeoutException / TransportError.
@@ -123,12 +126,17 @@ def send(
     body: dict[str, Any] = {}
     if json is not None:
         body["json"] = json
+    elif files:
+        body["files"] = files
+        if data:
+            body["data"] = data
     elif data is not None:
         body["data"] = data
     elif content is not None:
         body["content"] = content
     guard.check_url(url)
     request = client.build_request(method, with_params(url, params), headers=headers, **body)
+    request.read()  # a multipart body is a stream: read it once, so a 307/308 redirect can send it again
     redirects: list[str] = []
     while True:
         guard.check_url(request.url)

@@ -117,6 +117,36 @@ def output_size_error(output: Any) -> str | None:
     return None
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _replace_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_replace_nul(key): _replace_nul(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_replace_nul(item) for item in value]
+    return value
+
+
+def storable(value: Any) -> Any:
+    """``value`` (JSON-like) with every NUL character replaced by U+FFFD; ``value`` itself when it has none.
+
+    PostgreSQL's jsonb cannot hold ``\u0000``: a step output carrying one (a
+    binary response read as text, a script's string) would fail the write
+    that records the step, again at every retry.
+    """
+    return _replace_nul(value) if _has_nul(value) else value
+
+
 def node_type_of(node: Node) -> NodeType:
     node_type = registry.get(node.type)
     if node_type is None:  # a plugin that is gone since the version was saved

@@ -418,8 +418,7 @@ def _log_node_exception(message: str, resolved: credentials.ResolvedCredential |
 
 
 def _apply_outcome(run: Run, step: StepRun, outcome: Outcome) -> None:
-    if outcome.secrets:
-        outcome = _redacted(outcome)
+    outcome = _redacted(outcome)
     for level, message, data in outcome.logs:
         run.log(level, message, node_id=step.node_id, data=data)
     if outcome.error is not None:
@@ -448,17 +447,22 @@ def _apply_outcome(run: Run, step: StepRun, outcome: Outcome) -> None:
 
 
 def _redacted(outcome: Outcome) -> Outcome:
-    """The outcome with its credentials' secrets replaced in everything that will be stored."""
+    """The outcome with its credentials' secrets replaced in everything that will be stored, and storable
+    (no NUL characters: see :func:`node_context.storable`)."""
     secrets = outcome.secrets
+
+    def clean(value: Any) -> Any:
+        return node_context.storable(credentials.redact(value, secrets))
+
     result = outcome.result
     if result is not None and result.output is not None:
-        result = replace(result, output=credentials.redact(result.output, secrets))
+        result = replace(result, output=clean(result.output))
     return replace(
         outcome,
         result=result,
-        error=credentials.redact(outcome.error, secrets),
-        error_data=credentials.redact(outcome.error_data, secrets),
-        logs=[(level, credentials.redact(m, secrets), credentials.redact(d, secrets)) for level, m, d in outcome.logs],
+        error=clean(outcome.error),
+        error_data=clean(outcome.error_data),
+        logs=[(level, clean(m), clean(d)) for level, m, d in outcome.logs],
         secrets=frozenset(),
     )
 

@@ -1,4 +1,4 @@
-"""File fixtures: bytes stored in a temporary directory."""
+"""File fixtures: bytes stored in a temporary directory; the loopback servers nodes reading files talk to."""
 
 from __future__ import annotations
 
@@ -6,6 +6,15 @@ import struct
 import zlib
 
 import pytest
+
+from tests.integrations.factories import make_credential  # noqa: F401  (fixture)
+from tests.integrations.servers import (  # noqa: F401  (fixtures)
+    internal_server,
+    internal_v6_server,
+    openai_server,
+    servers,
+    target_server,
+)
 
 
 @pytest.fixture(autouse=True)

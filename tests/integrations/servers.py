@@ -43,6 +43,7 @@ class RecordingServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type, family: int = socket.AF_INET) -> None:
         self.address_family = family
         self.hits: list[dict[str, Any]] = []
+        self.raw_bodies: list[bytes] = []  # each hit's body as received (``hits`` hold it decoded, for /echo)
         self.state: dict[str, Any] = {}
         self.lock = threading.Lock()
         super().__init__(address, handler)
@@ -64,6 +65,7 @@ class RecordingServer(ThreadingHTTPServer):
     def reset(self) -> None:
         with self.lock:
             self.hits.clear()
+            self.raw_bodies.clear()
             self.state.clear()
 
     def stop(self) -> None:
@@ -96,6 +98,7 @@ class BaseHandler(BaseHTTPRequestHandler):
         }
         with self.server.lock:
             self.server.hits.append(hit)
+            self.server.raw_bodies.append(body)
         return hit
 
     def _send(self, status: int, body: Any = b"", content_type: str = "application/json", headers: dict | None = None):

@@ -35,6 +35,29 @@ EXPRESSION: JSONSchema = {
 }
 CREDENTIAL_REF: JSONSchema = {"anyOf": [{"type": "string", "format": "uuid", "pattern": UUID_PATTERN}, EXPRESSION]}
 WORKFLOW_REF: JSONSchema = {"anyOf": [{"type": "string", "format": "uuid", "pattern": UUID_PATTERN}, EXPRESSION]}
+# A file a step reads (executions/engine/files.py): an uploaded file's id, an expression giving one
+# ("{{ input.file.id }}"), or a whole file reference ("{{ input.file }}" renders to {id, name, …}).
+FILE_REF: JSONSchema = {
+    "anyOf": [
+        {"type": "string", "format": "uuid", "pattern": UUID_PATTERN},
+        EXPRESSION,
+        {
+            "title": "File reference",
+            "description": "A file reference such as the one a file run's input carries: {id, name, …}.",
+            "type": "object",
+            "required": ["id"],
+            "properties": {
+                "id": {
+                    "title": "File id",
+                    "description": "The uploaded file's id.",
+                    "type": "string",
+                    "format": "uuid",
+                    "pattern": UUID_PATTERN,
+                }
+            },
+        },
+    ]
+}
 STRING_MAP: JSONSchema = {"type": "object", "additionalProperties": {"type": "string"}}
 TEXT: JSONSchema = {"type": "string", "minLength": 1}
 BOOLEAN: JSONSchema = {"type": "boolean"}

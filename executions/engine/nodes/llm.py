@@ -5,18 +5,27 @@ vLLM…), through the SSRF guard. With ``json_schema`` the model is asked for a
 JSON answer of that schema (``response_format``) and the answer is checked
 against it. Tokens and cost are recorded per user and provider
 (:class:`integrations.models.AIUsage`). A dry run calls nothing.
+
+``images`` sends uploaded images of the run's owner (what the seeds'
+``ai_vision`` nodes need): each becomes an ``image_url`` content part with a
+``data:`` URL (base64) on the last user message, read through
+:mod:`executions.engine.files` (at most ``FLOWBUILDER_NODE_FILE_MAX_BYTES``
+in all). A dry run checks them and names them without reading them.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from executions.engine import files as engine_files
 from executions.engine.nodes._schema import (
     CREDENTIAL_REF,
+    FILE_REF,
     TEXT,
     Problem,
     config_schema,
@@ -42,6 +51,7 @@ _MESSAGE = strict_object(
     required=("role", "content"),
 )
 _MESSAGES = {"type": "array", "minItems": 1, "items": _MESSAGE}
+MAX_IMAGES = 10
 
 
 def check(config: Mapping[str, Any]) -> list[Problem]:
@@ -57,6 +67,33 @@ def _messages(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     else:
         messages.append({"role": "user", "content": config["prompt"]})
     return messages
+
+
+def _image_refusal(info: engine_files.FileInfo) -> str | None:
+    if info.category == "image" and info.content_type.startswith("image/"):
+        return None
+    return f"File '{info.name}' is {info.content_type}, not an image"
+
+
+def _image_references(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    images = config.get("images") or []
+    if not isinstance(images, list):
+        raise NodeError("config.images: expected a list of file ids", retryable=False)
+    return [(f"config.images[{index}]", reference) for index, reference in enumerate(images)]
+
+
+def _with_images(messages: list[dict[str, Any]], parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``messages`` with ``parts`` added to the last user message (its text first), or a new user message."""
+    for message in reversed(messages):
+        if message["role"] == "user":
+            message["content"] = [{"type": "text", "text": message["content"]}, *parts]
+            return messages
+    return [*messages, {"role": "user", "content": parts}]
+
+
+def _image_part(info: engine_files.FileInfo, data: bytes) -> dict[str, Any]:
+    url = f"data:{info.content_type};base64,{base64.b64encode(data).decode('ascii')}"
+    return {"type": "image_url", "image_url": {"url": url}}
 
 
 def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
@@ -91,10 +128,16 @@ def execute(ctx: NodeContext) -> NodeResult:
     schema = config.get("json_schema")
     if schema:
         body["response_format"] = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
+    references = _image_references(config)
     if ctx.dry_run:
-        return NodeResult(
-            output={"simulated": True, "would_send": {"url": f"{provider.base_url}/chat/completions", **body}}
-        )
+        would_send = {"url": f"{provider.base_url}/chat/completions", **body}
+        if references:  # checked as a real run would; named, not read
+            images = engine_files.describe_files(ctx, references, accept=_image_refusal)
+            would_send["images"] = [info.describe() for info in images]
+        return NodeResult(output={"simulated": True, "would_send": would_send})
+    if references:
+        images = engine_files.read_files(ctx, references, accept=_image_refusal)
+        body["messages"] = _with_images(body["messages"], [_image_part(info, data) for info, data in images])
     try:
         result = ai.chat(provider, body, timeout=float(ctx.timeout) if ctx.timeout else None)
     except ai.ProviderError as exc:
@@ -126,7 +169,10 @@ NODE_TYPE = register(
     NodeType(
         type="llm",
         label="LLM",
-        description="Sends a prompt or a conversation to a language model (OpenAI-compatible API) and outputs its answer.",
+        description=(
+            "Sends a prompt or a conversation, and images if given, to a language model (OpenAI-compatible API) "
+            "and outputs its answer."
+        ),
         category=NodeCategory.AI,
         config_schema=config_schema(
             {
@@ -138,6 +184,14 @@ NODE_TYPE = register(
                 "temperature": prop("Temperature", "Randomness, from 0 to 2.", dynamic(number(0, 2)), default=0.7),
                 "max_tokens": prop("Max tokens", "The longest answer allowed, in tokens.", dynamic(integer(1, 32000))),
                 "json_schema": prop("Answer schema", "A JSON Schema the answer must match.", {"type": "object"}),
+                "images": prop(
+                    "Images",
+                    "Uploaded images the model sees with the last user message (a vision model): file ids or "
+                    "templates such as {{ input.file.id }}; image files of the workflow's owner only, at most "
+                    "FLOWBUILDER_NODE_FILE_MAX_BYTES (10 MB) in all.",
+                    dynamic({"type": "array", "minItems": 1, "maxItems": MAX_IMAGES, "items": FILE_REF}),
+                    examples=[["{{ input.file.id }}"]],
+                ),
             },
             required=("credential",),
         ),

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 
@@ -40,6 +41,7 @@ __all__ = [
     "Isolation",
     "IsolationUnavailable",
     "Limits",
+    "SandboxFile",
     "ScriptError",
     "ScriptResult",
     "current_isolation",
@@ -60,6 +62,16 @@ class ScriptError(Exception):
 
 class IsolationUnavailable(ScriptError):
     """No acceptable isolation here: scripts are refused (not retryable)."""
+
+
+class SandboxFile(TypedDict):
+    """A file handed to a script (``run_script(files=…)``)."""
+
+    id: str
+    name: str
+    content_type: str
+    size: int
+    bytes: bytes
 
 
 @dataclass
@@ -85,8 +97,20 @@ def reset() -> None:
     pool.get().clear()
 
 
-def run_script(code: str, inputs: Any, *, timeout_seconds: float, memory_mb: int) -> ScriptResult:
-    """Run ``code`` with ``inputs`` in a fresh sandbox; answers its output and prints.
+def run_script(
+    code: str,
+    inputs: Any,
+    *,
+    timeout_seconds: float,
+    memory_mb: int,
+    files: Mapping[str, SandboxFile] | None = None,
+) -> ScriptResult:
+    """Run ``code`` with ``inputs`` (and ``files``, by name) in a fresh sandbox; answers its output and prints.
+
+    The script sees ``files`` as a dict of name → ``{"id", "name", "content_type",
+    "size", "bytes"}`` (``bytes`` a Python ``bytes``: the request format carries it
+    as is, no encoding). They are in the sandbox's memory before its limits apply,
+    so they do not count against ``memory_mb``; the caller bounds their size.
 
     Raises :class:`IsolationUnavailable` when scripts may not run here, and
     :class:`ScriptError` when the script fails (exception, syntax error, timeout,
@@ -103,6 +127,8 @@ def run_script(code: str, inputs: Any, *, timeout_seconds: float, memory_mb: int
     # JSON values only, whatever the caller passed (marshal would carry other types).
     inputs = json.loads(json.dumps(inputs, default=str))
     request = {"code": code, "inputs": inputs, "limits": limits.for_launcher(), "seccomp": _launcher_seccomp(found)}
+    if files:
+        request["files"] = {str(name): _sandbox_file(file) for name, file in files.items()}
     sandbox = pool.get().take(found, settings.FLOWBUILDER_SCRIPT_WARM_POOL)
     warm = sandbox is not None
     if sandbox is None:
@@ -120,6 +146,17 @@ def run_script(code: str, inputs: Any, *, timeout_seconds: float, memory_mb: int
     result.stderr_lines = _lines(completed.stderr, result.notes, dropped_bytes=0)
     result.output = _output(completed, limits, result)
     return result
+
+
+def _sandbox_file(file: SandboxFile) -> dict[str, Any]:
+    """Only the fields the script is told about, as plain str / int / bytes (the request format's types)."""
+    return {
+        "id": str(file["id"]),
+        "name": str(file["name"]),
+        "content_type": str(file["content_type"]),
+        "size": int(file["size"]),
+        "bytes": bytes(file["bytes"]),
+    }
 
 
 def _launcher_seccomp(found: Isolation) -> bytes | None:

@@ -5,12 +5,14 @@ library, and it trusts nothing it was not handed. Protocol with the parent
 (:mod:`executions.engine.sandbox.process`):
 
 * it starts, imports what it needs, then blocks reading its whole stdin: one request
-  ``{"code", "inputs", "limits": {...}, "seccomp": bytes | None}`` in ``marshal`` format (written by the
-  trusted parent; JSON values only). A warm sandbox waits here; EOF without a request
-  (the parent went away) ends it quietly;
+  ``{"code", "inputs", "limits": {...}, "seccomp": bytes | None, "files"?: {name: {..., "bytes": bytes}}}``
+  in ``marshal`` format (written by the trusted parent; JSON values, and the files' bytes as
+  ``bytes``: marshal carries them as they are, so no decoding module is imported). A warm
+  sandbox waits here; EOF without a request (the parent went away) ends it quietly;
 * it applies the limits to itself (rlimits are inherited by anything it could start),
   installs ``seccomp`` when given (in ``process`` mode; bubblewrap installs it itself),
-  closes every other file descriptor, and runs ``code`` with the dict ``inputs`` in scope;
+  closes every other file descriptor, and runs ``code`` with the dicts ``inputs`` and ``files``
+  (name → ``{"id", "name", "content_type", "size", "bytes"}``; empty without files) in scope;
 * ``output`` is written as JSON to ``RESULT_FD`` (a pipe only the parent reads), never
   to stdout, which stays the script's own (its lines become log lines); the parent
   parses it as JSON, with a size cap, never with anything that could run code;
@@ -136,7 +138,8 @@ def main():
     os.closerange(3, result_fd)  # nothing of the parent's stays reachable
     os.closerange(result_fd + 1, 1 << 20)
     sys.stdout.reconfigure(line_buffering=True)  # a script that times out still shows what it printed
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__, "inputs": inputs}
+    files = request.get("files") or {}
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__, "inputs": inputs, "files": files}
     try:
         exec(compile(code, SCRIPT_FILENAME, "exec"), namespace)  # noqa: S102  (this is the sandboxed script)
     except SystemExit as exc:

@@ -1,7 +1,7 @@
 """One sandbox process: starting it, handing it one request, collecting what it says, ending it.
 
 A :class:`Sandbox` is started (:meth:`Sandbox.start`) with four pipes: stdin (the
-request, JSON), stdout (the script's prints), stderr (its failure), and a dedicated
+request, in marshal format), stdout (the script's prints), stderr (its failure), and a dedicated
 result pipe (``output`` as JSON). Its launcher waits for the request, so a sandbox
 may be started ahead of time (:mod:`.pool`). :meth:`Sandbox.run` sends the request
 and reads all pipes until the process ends or the wall-clock deadline passes, then

@@ -63,6 +63,7 @@ VALID: dict[str, dict[str, Any]] = {
     "script": {
         "code": "output = {'n': len(inputs['items'])}",
         "inputs": {"items": "{{ input.items }}"},
+        "files": {"doc": "{{ input.file.id }}", "logo": WORKFLOW_ID, "whole": {"id": WORKFLOW_ID, "name": "a.png"}},
         "memory_mb": 64,
     },
     "transform": {"value": {"full": "{{ input.first }} {{ input.last }}"}},
@@ -94,6 +95,7 @@ VALID: dict[str, dict[str, Any]] = {
         "prompt": "Summarise {{ input.text }}",
         "temperature": 0.2,
         "max_tokens": 500,
+        "images": ["{{ input.file.id }}", WORKFLOW_ID],
     },
     "slack": {"credential": CREDENTIAL_ID, "text": "Deployed {{ input.version }}", "blocks": [{"type": "section"}]},
     "webhook_response": {"status": 201, "headers": {"Location": "/items/1"}, "body": {"ok": True}},
@@ -112,7 +114,16 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ("http_request", {"url": "https://x", "max_redirects": 21}),
     ("http_request", {"url": "https://x", "headers": {"X-Count": 5}}),
     ("http_request", {"url": "https://x", "credential": "not-a-uuid"}),
+    ("http_request", {"url": "https://x", "body": {"a": 1}, "body_file": WORKFLOW_ID}),
+    ("http_request", {"url": "https://x", "body_file": "report.pdf"}),
+    ("http_request", {"url": "https://x", "files": {"doc": WORKFLOW_ID}}),
+    ("http_request", {"url": "https://x", "body_type": "multipart", "body": "a=1"}),
+    ("http_request", {"url": "https://x", "body_type": "multipart", "body_file": WORKFLOW_ID}),
+    ("http_request", {"url": "https://x", "body_type": "multipart", "headers": {"content-type": "text/plain"}}),
+    ("http_request", {"url": "https://x", "body_type": "multipart", "files": {"doc": []}}),
     ("script", {"inputs": {}}),
+    ("script", {"code": "output = 1", "files": {"doc": "report.pdf"}}),
+    ("script", {"code": "output = 1", "files": ["{{ input.file.id }}"]}),
     ("script", {"code": "output = 1", "memory_mb": 2048}),
     ("transform", {}),
     ("condition", {"expression": ""}),
@@ -132,6 +143,8 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ("email", {"to": [], "subject": "s", "body": "b"}),
     ("email", {"to": "a@example.com", "subject": "s"}),
     ("llm", {"prompt": "hi"}),
+    ("llm", {"credential": CREDENTIAL_ID, "prompt": "hi", "images": []}),
+    ("llm", {"credential": CREDENTIAL_ID, "prompt": "hi", "images": ["cat.png"]}),
     ("llm", {"credential": CREDENTIAL_ID, "prompt": "hi", "temperature": 3}),
     ("llm", {"credential": CREDENTIAL_ID, "messages": [{"role": "robot", "content": "hi"}]}),
     ("slack", {"text": "hi"}),
@@ -254,7 +267,20 @@ def expression_fields() -> list[tuple[str, str]]:
 def test_the_fields_that_take_an_expression() -> None:
     fields = set(expression_fields())
     expected = {("delay", "seconds"), ("for_each", "items"), ("http_request", "timeout_seconds"), ("llm", "credential")}
+    expected |= {("http_request", "body_file"), ("http_request", "files"), ("script", "files"), ("llm", "images")}
     assert expected <= fields
+
+
+def test_a_multipart_request_with_files_and_fields_is_accepted() -> None:
+    config = {
+        "method": "POST",
+        "url": "https://x",
+        "body_type": "multipart",
+        "body": {"title": "{{ input.title }}"},
+        "files": {"doc": "{{ input.file }}", "more": [WORKFLOW_ID, "{{ input.other.id }}"]},
+    }
+    assert problems("http_request", config) == []
+    assert problems("http_request", {"url": "https://x", "body_file": "{{ input.file.id }}"}) == []
 
 
 @pytest.mark.parametrize(("type_name", "field"), expression_fields())

@@ -160,3 +160,19 @@ def test_on_a_celery_worker(celery_worker, make_workflow):
     execution = wait_finished(execution.pk, timeout=60)
     assert (execution.status, execution.output_data) == ("succeeded", [55, 56, 57])
     assert [logs_of(execution, f"s{i}") for i in range(3)] == [[("info", f"step {i}")] for i in range(3)]
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_stored_as_replacement_characters(inline_engine, make_workflow):
+    """PostgreSQL's jsonb cannot hold \\u0000: a step's output, logs and error are stored with U+FFFD instead."""
+    code = "print('line\\x00one')\noutput = {'text': 'a\\x00b', 'key\\x00': ['\\x00']}"
+    definition = linear(node("start", "trigger.manual"), node("calc", "script", code=code))
+    execution = inline_engine.run(make_workflow(definition), {})
+    assert execution.status == "succeeded", execution.error
+    assert execution.steps.get(node_id="calc").output == {"text": "a\ufffdb", "key\ufffd": ["\ufffd"]}
+    assert logs_of(execution, "calc") == [("info", "line\ufffdone")]
+
+    failing = linear(node("start", "trigger.manual"), node("calc", "script", code="raise ValueError('bad\\x00byte')"))
+    execution = inline_engine.run(make_workflow(failing), {})
+    assert execution.status == "failed"
+    assert execution.steps.get(node_id="calc").error["message"].endswith("ValueError: bad\ufffdbyte")
