@@ -78,6 +78,22 @@ class InputFilter(admin.SimpleListFilter):
         raise NotImplementedError
 
 
+class OwnerFilter(InputFilter):
+    """Rows whose ``owner`` has this e-mail address or id."""
+
+    title = "owner (e-mail or id)"
+    parameter_name = "owner"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        from executions.selectors import parse_uuid
+
+        value = (self.value() or "").strip()
+        if not value:
+            return queryset
+        pk = parse_uuid(value)
+        return queryset.filter(owner_id=pk) if pk else queryset.filter(owner__email__iexact=value)
+
+
 STATUS_COLOURS = {
     "queued": "#6c757d",
     "pending": "#6c757d",

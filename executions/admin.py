@@ -20,7 +20,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from console.admin_utils import InputFilter, ReadOnlyAdminMixin, ReadOnlyInline, pretty_json, seconds, status_badge
+from console.admin_utils import (
+    InputFilter,
+    OwnerFilter,
+    ReadOnlyAdminMixin,
+    ReadOnlyInline,
+    pretty_json,
+    seconds,
+    status_badge,
+)
 from executions import services
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.selectors import parse_uuid
@@ -40,18 +48,6 @@ class WorkflowFilter(InputFilter):
             return queryset
         pk = parse_uuid(value)
         return queryset.filter(workflow_id=pk) if pk else queryset.filter(workflow__name__icontains=value)
-
-
-class OwnerFilter(InputFilter):
-    title = "owner (e-mail or id)"
-    parameter_name = "owner"
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = (self.value() or "").strip()
-        if not value:
-            return queryset
-        pk = parse_uuid(value)
-        return queryset.filter(owner_id=pk) if pk else queryset.filter(owner__email__iexact=value)
 
 
 class DurationFilter(admin.SimpleListFilter):

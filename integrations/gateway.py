@@ -74,7 +74,20 @@ def _call(provider: ai.Provider, function: Any, body: dict[str, Any]) -> dict[st
         raise _api_error(exc, provider) from None
 
 
-def _answer(provider: ai.Provider, result: dict[str, Any], cost: Any) -> dict[str, Any]:
+def _call_and_record(
+    user: User, provider: ai.Provider, function: Any, body: dict[str, Any], *, kind: str, images: bool = False
+) -> dict[str, Any]:
+    """Call the provider, record the tokens and cost for ``user``, answer the result with its cost."""
+    result = _call(provider, function, body)
+    cost = ai.usage_record(
+        user_id=user.pk,
+        provider=provider,
+        model=result["model"],
+        usage=result["usage"],
+        kind=kind,
+        source=AIUsage.Source.GATEWAY,
+        images=len(result["images"]) if images else 0,
+    )
     return {**result, "cost": float(cost), "provider": provider.host}
 
 
@@ -96,16 +109,7 @@ def ai_chat(
         body["max_tokens"] = max_tokens
     if response_format is not None:
         body["response_format"] = response_format
-    result = _call(provider, ai.chat, body)
-    cost = ai.usage_record(
-        user_id=user.pk,
-        provider=provider,
-        model=result["model"],
-        usage=result["usage"],
-        kind=AIUsage.Kind.CHAT,
-        source=AIUsage.Source.GATEWAY,
-    )
-    return _answer(provider, result, cost)
+    return _call_and_record(user, provider, ai.chat, body, kind=AIUsage.Kind.CHAT)
 
 
 def ai_image_generate(
@@ -126,17 +130,7 @@ def ai_image_generate(
         body["size"] = size
     if quality:
         body["quality"] = quality
-    result = _call(provider, ai.generate_images, body)
-    cost = ai.usage_record(
-        user_id=user.pk,
-        provider=provider,
-        model=result["model"],
-        usage=result["usage"],
-        kind=AIUsage.Kind.IMAGE_GENERATE,
-        source=AIUsage.Source.GATEWAY,
-        images=len(result["images"]),
-    )
-    return _answer(provider, result, cost)
+    return _call_and_record(user, provider, ai.generate_images, body, kind=AIUsage.Kind.IMAGE_GENERATE, images=True)
 
 
 def ai_image_analyze(
@@ -165,13 +159,4 @@ def ai_image_analyze(
     }
     if max_tokens is not None:
         body["max_tokens"] = max_tokens
-    result = _call(provider, ai.chat, body)
-    cost = ai.usage_record(
-        user_id=user.pk,
-        provider=provider,
-        model=result["model"],
-        usage=result["usage"],
-        kind=AIUsage.Kind.IMAGE_ANALYZE,
-        source=AIUsage.Source.GATEWAY,
-    )
-    return _answer(provider, result, cost)
+    return _call_and_record(user, provider, ai.chat, body, kind=AIUsage.Kind.IMAGE_ANALYZE)

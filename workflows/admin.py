@@ -24,7 +24,7 @@ from django.utils.html import format_html
 
 from console.admin_utils import (
     CascadeSummaryMixin,
-    InputFilter,
+    OwnerFilter,
     ReadOnlyAdminMixin,
     ReadOnlyInline,
     pretty_json,
@@ -69,18 +69,6 @@ def diff_url(version: WorkflowVersion) -> str:
     """The diff of ``version`` against the one before it."""
     url = reverse("admin:workflows_workflow_diff", args=[version.workflow_id])
     return f"{url}?{urlencode({'a': version.number - 1, 'b': version.number})}"
-
-
-class OwnerFilter(InputFilter):
-    title = "owner (e-mail or id)"
-    parameter_name = "owner"
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = (self.value() or "").strip()
-        if not value:
-            return queryset
-        pk = parse_uuid(value)
-        return queryset.filter(owner_id=pk) if pk else queryset.filter(owner__email__iexact=value)
 
 
 class WorkflowVersionInline(ReadOnlyInline):

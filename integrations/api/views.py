@@ -157,47 +157,44 @@ class CredentialTypeListView(APIView):
 
 
 class AIView(APIView):
+    """One gateway call: validate with ``input_serializer``, call ``service``, answer ``result_serializer``."""
+
     permission_classes = [HasApiPermission]
     required_permissions = {"POST": "workflow:execute"}
+    input_serializer: type
+    result_serializer: type
+    service: Any
+
+    def post(self, request: Request) -> Response:
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = type(self).service(user=request.user, **data.validated_data)
+        return Response(self.result_serializer(result).data)
 
 
+def _ai_schema(summary: str, request: type, result: type) -> Any:
+    return extend_schema_view(
+        post=extend_schema(summary=summary, request=request, responses={200: result, 503: UNAVAILABLE}, tags=["ai"])
+    )
+
+
+@_ai_schema(
+    "Chat with a model of your (or the server's) OpenAI-compatible provider",
+    s.AIChatInputSerializer,
+    s.AIChatResultSerializer,
+)
 class AIChatView(AIView):
-    @extend_schema(
-        summary="Chat with a model of your (or the server's) OpenAI-compatible provider",
-        request=s.AIChatInputSerializer,
-        responses={200: s.AIChatResultSerializer, 503: UNAVAILABLE},
-        tags=["ai"],
-    )
-    def post(self, request: Request) -> Response:
-        data = s.AIChatInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = gateway.ai_chat(user=request.user, **data.validated_data)
-        return Response(s.AIChatResultSerializer(result).data)
+    input_serializer, result_serializer = s.AIChatInputSerializer, s.AIChatResultSerializer
+    service = gateway.ai_chat
 
 
+@_ai_schema("Generate images (OpenAI images API)", s.AIImageGenerateInputSerializer, s.AIImageGenerateResultSerializer)
 class AIImageGenerateView(AIView):
-    @extend_schema(
-        summary="Generate images (OpenAI images API)",
-        request=s.AIImageGenerateInputSerializer,
-        responses={200: s.AIImageGenerateResultSerializer, 503: UNAVAILABLE},
-        tags=["ai"],
-    )
-    def post(self, request: Request) -> Response:
-        data = s.AIImageGenerateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = gateway.ai_image_generate(user=request.user, **data.validated_data)
-        return Response(s.AIImageGenerateResultSerializer(result).data)
+    input_serializer, result_serializer = s.AIImageGenerateInputSerializer, s.AIImageGenerateResultSerializer
+    service = gateway.ai_image_generate
 
 
+@_ai_schema("Ask a vision model about an image", s.AIImageAnalyzeInputSerializer, s.AIImageAnalyzeResultSerializer)
 class AIImageAnalyzeView(AIView):
-    @extend_schema(
-        summary="Ask a vision model about an image",
-        request=s.AIImageAnalyzeInputSerializer,
-        responses={200: s.AIImageAnalyzeResultSerializer, 503: UNAVAILABLE},
-        tags=["ai"],
-    )
-    def post(self, request: Request) -> Response:
-        data = s.AIImageAnalyzeInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = gateway.ai_image_analyze(user=request.user, **data.validated_data)
-        return Response(s.AIImageAnalyzeResultSerializer(result).data)
+    input_serializer, result_serializer = s.AIImageAnalyzeInputSerializer, s.AIImageAnalyzeResultSerializer
+    service = gateway.ai_image_analyze
