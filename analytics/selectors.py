@@ -60,7 +60,7 @@ def _runs(user: User, period: Period) -> QuerySet[Execution]:
 def _run_counts() -> dict[str, Any]:
     return {
         "executions": Count("pk"),
-        "succeeded": Count("pk", filter=Q(status=Execution.Status.SUCCEEDED)),
+        "completed": Count("pk", filter=Q(status=Execution.Status.COMPLETED)),
         "failed": Count("pk", filter=Q(status__in=FAILED)),
         "cancelled": Count("pk", filter=Q(status=Execution.Status.CANCELLED)),
         "active": Count("pk", filter=Q(status__in=Execution.ACTIVE)),
@@ -72,12 +72,12 @@ def _run_counts() -> dict[str, Any]:
 
 
 def _success_rate() -> Any:
-    """succeeded / (succeeded + failed), in the database; null when nothing ended either way."""
-    return Cast(F("succeeded"), FloatField()) / NullIf(Cast(F("succeeded") + F("failed"), FloatField()), Value(0.0))
+    """completed / (completed + failed), in the database; null when nothing ended either way."""
+    return Cast(F("completed"), FloatField()) / NullIf(Cast(F("completed") + F("failed"), FloatField()), Value(0.0))
 
 
-def _rate(succeeded: int, failed: int) -> float | None:
-    return round(succeeded / (succeeded + failed), 4) if succeeded + failed else None
+def _rate(completed: int, failed: int) -> float | None:
+    return round(completed / (completed + failed), 4) if completed + failed else None
 
 
 def _seconds(value: float | None) -> float | None:
@@ -107,7 +107,7 @@ def usage_summary(user: User, period: Period) -> dict[str, Any]:
         .values("day")
         .annotate(
             executions=Count("pk"),
-            succeeded=Count("pk", filter=Q(status=Execution.Status.SUCCEEDED)),
+            completed=Count("pk", filter=Q(status=Execution.Status.COMPLETED)),
             failed=Count("pk", filter=Q(status__in=FAILED)),
         )
     }
@@ -117,7 +117,7 @@ def usage_summary(user: User, period: Period) -> dict[str, Any]:
         {
             "date": day,
             "executions": daily_runs.get(day, {}).get("executions", 0),
-            "succeeded": daily_runs.get(day, {}).get("succeeded", 0),
+            "completed": daily_runs.get(day, {}).get("completed", 0),
             "failed": daily_runs.get(day, {}).get("failed", 0),
             "api_calls": calls_by_day.get(day, 0),
         }
@@ -126,11 +126,11 @@ def usage_summary(user: User, period: Period) -> dict[str, Any]:
     return {
         "executions": {
             "total": totals["executions"],
-            "succeeded": totals["succeeded"],
+            "completed": totals["completed"],
             "failed": totals["failed"],
             "cancelled": totals["cancelled"],
             "active": totals["active"],
-            "success_rate": _rate(totals["succeeded"], totals["failed"]),
+            "success_rate": _rate(totals["completed"], totals["failed"]),
             "average_duration": _seconds(totals["average_duration"]),
         },
         "api_calls": calls,

@@ -135,7 +135,7 @@ def chain_sample(workflow):
     finished = Execution.objects.filter(pk=execution_id, status__in=Execution.FINISHED)
     seen = workloads.poll(finished.exists, interval=POLL_SECONDS)
     execution = Execution.objects.get(pk=execution_id)
-    if execution.status != Execution.Status.SUCCEEDED:
+    if execution.status != Execution.Status.COMPLETED:
         raise RuntimeError(f"Run {execution_id} {execution.status}: {execution.error}")
     steps = list(StepRun.objects.filter(execution=execution).exclude(node_type="trigger.manual").order_by("node_id"))
     if any(step.node_type == "script" and step.output != 55 for step in steps):

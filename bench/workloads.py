@@ -199,7 +199,7 @@ def wait_finished(execution_id: uuid.UUID) -> tuple[Execution, float]:
     rows = Execution.objects.filter(pk=execution_id, status__in=Execution.FINISHED)
     seen = poll(rows.exists)
     execution = Execution.objects.get(pk=execution_id)
-    if execution.status != Execution.Status.SUCCEEDED:
+    if execution.status != Execution.Status.COMPLETED:
         raise RuntimeError(f"Run {execution_id} {execution.status}: {execution.error}")
     return execution, seen
 
@@ -372,7 +372,7 @@ def measure_capacity(workflow: Workflow, *, count: int, workers: int) -> Through
 def wait_all(ids: list[uuid.UUID]) -> QuerySet[Execution]:
     runs = Execution.objects.filter(pk__in=ids)
     poll(lambda: runs.filter(status__in=Execution.FINISHED).count() == len(ids), interval=0.02)
-    failed = runs.exclude(status=Execution.Status.SUCCEEDED).count()
+    failed = runs.exclude(status=Execution.Status.COMPLETED).count()
     if failed:
         raise RuntimeError(f"{failed} of {len(ids)} runs did not succeed")
     return runs

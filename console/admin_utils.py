@@ -100,7 +100,7 @@ STATUS_COLOURS = {
     "running": "#0d6efd",
     "retrying": "#fd7e14",
     "waiting": "#6f42c1",
-    "succeeded": "#198754",
+    "completed": "#198754",
     "failed": "#dc3545",
     "timed_out": "#dc3545",
     "cancelled": "#495057",

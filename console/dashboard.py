@@ -34,7 +34,7 @@ def dashboard() -> dict[str, Any]:
         "failure_percent": round(stats.failure_rate * 100, 1) if stats.failure_rate is not None else None,
         "links": {
             "runs": _changelist(runs, **window),
-            "succeeded": _changelist(runs, status__exact="succeeded", **window),
+            "completed": _changelist(runs, status__exact="completed", **window),
             "failed": _changelist(runs, status__in="failed,timed_out", **window),
             "running": _changelist(runs, status__exact="running"),
             "waiting": _changelist(runs, status__exact="waiting"),

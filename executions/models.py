@@ -20,12 +20,12 @@ class Execution(models.Model):
         QUEUED = "queued"
         RUNNING = "running"
         WAITING = "waiting"
-        SUCCEEDED = "succeeded"
+        COMPLETED = "completed"
         FAILED = "failed"
         CANCELLED = "cancelled"
         TIMED_OUT = "timed_out"
 
-    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT)
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED, Status.TIMED_OUT)
     ACTIVE = (Status.QUEUED, Status.RUNNING, Status.WAITING)
 
     class Mode(models.TextChoices):
@@ -125,12 +125,12 @@ class StepRun(models.Model):
         RUNNING = "running"
         RETRYING = "retrying"
         WAITING = "waiting"
-        SUCCEEDED = "succeeded"
+        COMPLETED = "completed"
         FAILED = "failed"
         SKIPPED = "skipped"
         CANCELLED = "cancelled"
 
-    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.SKIPPED, Status.CANCELLED)
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.SKIPPED, Status.CANCELLED)
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="steps")
     node_id = models.CharField(max_length=64)

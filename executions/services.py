@@ -247,7 +247,7 @@ def execution_retry(*, execution: Execution, actor: User | None) -> Execution:
         retry_of=execution,
         webhook_url=execution.webhook_url,
     )
-    kept = {s.node_id: s for s in StepRun.objects.filter(execution=execution, status=StepRun.Status.SUCCEEDED)}
+    kept = {s.node_id: s for s in StepRun.objects.filter(execution=execution, status=StepRun.Status.COMPLETED)}
     fresh = list(StepRun.objects.filter(execution=retry, node_id__in=kept))
     for step in fresh:
         old = kept[step.node_id]

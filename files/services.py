@@ -195,7 +195,7 @@ def file_processing_finish(*, execution: Execution) -> int:
     Idempotent: only files still ``processing`` with this run change, so a
     repeated signal does nothing. Sends ``file_processed`` for each after commit.
     """
-    succeeded = execution.status == Execution.Status.SUCCEEDED
+    succeeded = execution.status == Execution.Status.COMPLETED
     result = {
         "execution_id": str(execution.pk),
         "status": execution.status,

@@ -106,7 +106,7 @@ def percentiles_by_offset(
 class RunStats:
     since: datetime
     runs: int = 0
-    succeeded: int = 0
+    completed: int = 0
     failed: int = 0
     cancelled: int = 0
     failure_rate: float | None = None
@@ -129,7 +129,7 @@ def run_stats(*, since: datetime | None = None, owner: Any = None) -> RunStats:
         top = top.filter(owner=owner)
     window = top.filter(created_at__gte=since).aggregate(
         runs=Count("pk"),
-        succeeded=Count("pk", filter=Q(status=Execution.Status.SUCCEEDED)),
+        completed=Count("pk", filter=Q(status=Execution.Status.COMPLETED)),
         failed=Count("pk", filter=Q(status__in=FAILED)),
         cancelled=Count("pk", filter=Q(status=Execution.Status.CANCELLED)),
     )
@@ -138,7 +138,7 @@ def run_stats(*, since: datetime | None = None, owner: Any = None) -> RunStats:
         running=Count("pk", filter=Q(status=Execution.Status.RUNNING)),
         waiting=Count("pk", filter=Q(status=Execution.Status.WAITING)),
     )
-    ended = window["succeeded"] + window["failed"]
+    ended = window["completed"] + window["failed"]
     finished = top.filter(completed_at__gte=since, started_at__isnull=False)
     p = percentiles(finished, run_seconds(), (0.5, 0.95))
     return RunStats(

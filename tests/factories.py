@@ -59,4 +59,4 @@ class ExecutionFactory(factory.django.DjangoModelFactory):
     workflow = factory.SubFactory(WorkflowFactory)
     workflow_version = factory.LazyAttribute(lambda o: o.workflow.versions.order_by("-number").first())
     owner = factory.LazyAttribute(lambda o: o.workflow.owner)
-    status = Execution.Status.SUCCEEDED
+    status = Execution.Status.COMPLETED

@@ -134,10 +134,10 @@ def test_workflows_run_in_the_background(embedded_server):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             body = http.get(f"/api/v1/executions/{execution_id}").json()
-            if body["status"] in ("succeeded", "failed"):
+            if body["status"] in ("completed", "failed"):
                 break
             time.sleep(0.1)
-        assert body["status"] == "succeeded", body
+        assert body["status"] == "completed", body
         assert body["output_data"] == {"double": 42}
 
 
@@ -185,7 +185,7 @@ def test_staff_health_and_metrics_on_sqlite(embedded_server):
         assert event["request_id"] == created.headers["X-Request-ID"]
         execution_id = http.post(f"/api/v1/workflows/{workflow['id']}/execute", json={}).json()["execution_id"]
         deadline = time.monotonic() + 20
-        while http.get(f"/api/v1/executions/{execution_id}").json()["status"] != "succeeded":
+        while http.get(f"/api/v1/executions/{execution_id}").json()["status"] != "completed":
             assert time.monotonic() < deadline
             time.sleep(0.1)
 
@@ -197,10 +197,10 @@ def test_staff_health_and_metrics_on_sqlite(embedded_server):
         assert metrics.json()["workflows"]["queue"]["available"] is False  # no Redis: n/a
 
         usage = http.get("/api/v1/analytics/usage").json()
-        assert usage["executions"]["succeeded"] >= 1
+        assert usage["executions"]["completed"] >= 1
         assert usage["executions"]["average_duration"] >= 0.3
         rows = http.get("/api/v1/analytics/workflows").json()["items"]
-        assert any(row["name"] == "timed" and row["succeeded"] == 1 for row in rows)
+        assert any(row["name"] == "timed" and row["completed"] == 1 for row in rows)
     finally:
         http.close()
 
@@ -269,11 +269,11 @@ def test_websocket_sees_a_run_live(embedded_server):
             body = sse.read().decode()
     print(f"embedded: commit -> socket, max {1000 * max(delays):.1f} ms over {len(delays)} messages")
     assert body.count("event: log") == sum(1 for m in messages if m["type"] == "log")
-    end = json.dumps({"execution_id": execution_id, "status": "succeeded"})
+    end = json.dumps({"execution_id": execution_id, "status": "completed"})
     assert body.rstrip().endswith(f"event: end\ndata: {end}")
     assert {m["execution_id"] for m in messages} == {execution_id}
     assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
     steps = [(m["data"]["node_id"], m["data"]["status"]) for m in messages if m["type"] == "step_update"]
     assert ("pause", "waiting") in steps
-    assert steps[-1] == ("done", "succeeded")
-    assert (messages[-1]["status"], messages[-1]["progress"]) == ("succeeded", 100)
+    assert steps[-1] == ("done", "completed")
+    assert (messages[-1]["status"], messages[-1]["progress"]) == ("completed", 100)

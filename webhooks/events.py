@@ -33,8 +33,8 @@ def envelope(event: str, data: dict[str, Any], delivery_id: Any, timestamp: str 
 
 
 def execution_event(status: str) -> str:
-    """The event a run that ended with ``status`` sends: succeeded → completed; failed, timed out, cancelled → failed."""
-    return Event.EXECUTION_COMPLETED if status == "succeeded" else Event.EXECUTION_FAILED
+    """The event a run that ended with ``status`` sends: completed → completed; failed, timed out, cancelled → failed."""
+    return Event.EXECUTION_COMPLETED if status == "completed" else Event.EXECUTION_FAILED
 
 
 def execution_data(execution: Any, event: str) -> dict[str, Any]:

@@ -202,10 +202,10 @@ class WorkflowAdmin(CascadeSummaryMixin, admin.ModelAdmin):
     def run_stats(self, workflow: Workflow) -> str:
         stats = selectors.workflow_execution_stats(workflow)
         return format_html(
-            "{} runs: {} succeeded, {} failed; average {}",
-            stats["total"],
-            stats["succeeded"],
-            stats["failed"],
+            "{} runs: {} completed, {} failed; average {}",
+            stats["total_executions"],
+            stats["successful_executions"],
+            stats["failed_executions"],
             seconds(stats["average_duration"]),
         )
 

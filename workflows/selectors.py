@@ -57,9 +57,9 @@ def workflow_list(user: User) -> QuerySet[Workflow]:
 def workflow_execution_stats(workflow: Workflow) -> dict[str, Any]:
     duration = ExpressionWrapper(F("completed_at") - F("started_at"), output_field=DurationField())
     stats = Execution.objects.filter(workflow=workflow, parent__isnull=True).aggregate(
-        total=Count("id"),
-        succeeded=Count("id", filter=Q(status=Execution.Status.SUCCEEDED)),
-        failed=Count("id", filter=Q(status__in=[Execution.Status.FAILED, Execution.Status.TIMED_OUT])),
+        total_executions=Count("id"),
+        successful_executions=Count("id", filter=Q(status=Execution.Status.COMPLETED)),
+        failed_executions=Count("id", filter=Q(status__in=[Execution.Status.FAILED, Execution.Status.TIMED_OUT])),
         average_duration=Avg(duration, filter=Q(completed_at__isnull=False, started_at__isnull=False)),
     )
     average = stats["average_duration"]

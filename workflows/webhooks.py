@@ -456,7 +456,7 @@ def wait_for_reply(execution_id: Any, timeout: float) -> Reply:
     deadline = time.monotonic() + max(0.0, timeout)
     interval = WAIT_FIRST_INTERVAL
     replies = (
-        StepRun.objects.filter(execution_id=execution_id, node_type="webhook_response", status=StepRun.Status.SUCCEEDED)
+        StepRun.objects.filter(execution_id=execution_id, node_type="webhook_response", status=StepRun.Status.COMPLETED)
         .order_by("completed_at", "id")
         .values_list("output", flat=True)
     )

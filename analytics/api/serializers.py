@@ -34,11 +34,11 @@ class AnalyticsPeriodSerializer(serializers.Serializer):
 
 class AnalyticsRunTotalsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
-    succeeded = serializers.IntegerField()
+    completed = serializers.IntegerField()
     failed = serializers.IntegerField(help_text="failed and timed_out")
     cancelled = serializers.IntegerField()
     active = serializers.IntegerField(help_text="queued, running or waiting")
-    success_rate = serializers.FloatField(allow_null=True, help_text="succeeded / (succeeded + failed)")
+    success_rate = serializers.FloatField(allow_null=True, help_text="completed / (completed + failed)")
     average_duration = serializers.FloatField(allow_null=True, help_text="Seconds, of the runs that ended.")
 
 
@@ -51,7 +51,7 @@ class AnalyticsLLMTotalsSerializer(serializers.Serializer):
 class AnalyticsDailySerializer(serializers.Serializer):
     date = serializers.DateField()
     executions = serializers.IntegerField()
-    succeeded = serializers.IntegerField()
+    completed = serializers.IntegerField()
     failed = serializers.IntegerField()
     api_calls = serializers.IntegerField()
 
@@ -67,7 +67,7 @@ class AnalyticsWorkflowSerializer(serializers.Serializer):
     workflow_id = serializers.UUIDField()
     name = serializers.CharField()
     executions = serializers.IntegerField()
-    succeeded = serializers.IntegerField()
+    completed = serializers.IntegerField()
     failed = serializers.IntegerField()
     cancelled = serializers.IntegerField()
     active = serializers.IntegerField()

@@ -102,9 +102,25 @@ def wait_and_respond(execution: Execution, *, created: bool) -> Response:
     return accepted_response(execution, created=created)
 
 
+class StatusFilter(django_filters.MultipleChoiceFilter):
+    """Run statuses; ``succeeded`` is kept as an alias of ``completed`` for clients written before the rename."""
+
+    ALIASES = {"succeeded": Execution.Status.COMPLETED}
+
+    def __init__(self, **kwargs: Any) -> None:
+        choices = [
+            *Execution.Status.choices,
+            *((alias, f"{alias} (alias of {to})") for alias, to in self.ALIASES.items()),
+        ]
+        super().__init__(choices=choices, **kwargs)
+
+    def filter(self, qs: QuerySet[Execution], value: list[str]) -> QuerySet[Execution]:
+        return super().filter(qs, [self.ALIASES.get(v, v) for v in value])
+
+
 class ExecutionFilter(django_filters.FilterSet):
     workflow = django_filters.UUIDFilter(field_name="workflow_id")
-    status = django_filters.MultipleChoiceFilter(choices=Execution.Status.choices, help_text="Repeatable.")
+    status = StatusFilter(help_text="Repeatable. `succeeded` is accepted as an alias of `completed`.")
     trigger = django_filters.ChoiceFilter(choices=Execution.Trigger.choices)
     mode = django_filters.ChoiceFilter(choices=Execution.Mode.choices)
     started_after = django_filters.IsoDateTimeFilter(

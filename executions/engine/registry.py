@@ -1,6 +1,6 @@
 """The registry of node types: one module per type under ``nodes/``, each calling :func:`register`.
 
-``registry.get("http_request")`` answers the declaration; ``registry.all()``
+``registry.get("http_request")`` answers the declaration; ``registry.all_types()``
 the catalog. Aliases from the seed documents (``http`` → ``http_request``)
 resolve through :func:`canonical_type`. Tests may register their own types
 (a flaky or slow step) with :func:`register` and remove them with

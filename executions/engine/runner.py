@@ -224,7 +224,7 @@ def _log_event(entry: ExecutionLog) -> dict[str, Any]:
 
 
 def _execution_event_type(execution: Execution) -> str:
-    if execution.status == Execution.Status.SUCCEEDED:
+    if execution.status == Execution.Status.COMPLETED:
         return "execution_completed"
     if execution.is_finished:
         return "execution_failed"
@@ -235,7 +235,7 @@ def _update_progress(run: Run) -> None:
     reachable = _reachable(run.graph)
     finished = sum(1 for node_id in reachable if run.steps[node_id].status in StepRun.FINISHED)
     execution = run.execution
-    execution.progress = 100 if execution.status == Execution.Status.SUCCEEDED else int(100 * finished / len(reachable))
+    execution.progress = 100 if execution.status == Execution.Status.COMPLETED else int(100 * finished / len(reachable))
     active = [s for s in run.steps.values() if s.status in (StepRun.Status.RUNNING, StepRun.Status.WAITING)]
     queued = [s for s in run.steps.values() if s.status == StepRun.Status.PENDING and s.queued_at]
     current = active or queued
@@ -293,9 +293,12 @@ def _readiness(run: Run, node: Node) -> str:
         if resolved < len(incoming):
             return WAIT
         return RUN if taken else SKIP
-    if taken < resolved:
-        return SKIP
-    return RUN if resolved == len(incoming) else WAIT
+    # Airflow's none_failed_min_one_success, what users of n8n and Windmill expect after an IF: a node
+    # that several edges lead to runs once every one of them is decided and at least one was taken, so
+    # the two sides of a condition can meet again without a merge. A single-input chain skips as before.
+    if resolved < len(incoming):
+        return WAIT
+    return RUN if taken else SKIP
 
 
 def _advance(run: Run) -> None:
@@ -433,7 +436,7 @@ def _apply_outcome(run: Run, step: StepRun, outcome: Outcome) -> None:
         _fail_step(run, step, problem, retryable=False)
         return
     node = run.graph.nodes[step.node_id]
-    step.status = StepRun.Status.SUCCEEDED
+    step.status = StepRun.Status.COMPLETED
     step.output = result.output
     step.ports = list(result.ports) if result.ports is not None else _default_ports(node)
     step.error = None
@@ -560,7 +563,7 @@ def _maybe_finish(run: Run) -> None:
         return
     reachable = _reachable(run.graph)
     if all(run.steps[node_id].status in StepRun.FINISHED for node_id in reachable):
-        _finish(run, Execution.Status.SUCCEEDED)
+        _finish(run, Execution.Status.COMPLETED)
         return
     steps = [run.steps[node_id] for node_id in reachable]
     active = any(
@@ -575,12 +578,12 @@ def _maybe_finish(run: Run) -> None:
 def _final_output(run: Run) -> Any:
     graph = run.graph
     outputs = [
-        n for n in graph.nodes.values() if n.type == "output" and run.steps[n.id].status == StepRun.Status.SUCCEEDED
+        n for n in graph.nodes.values() if n.type == "output" and run.steps[n.id].status == StepRun.Status.COMPLETED
     ]
     leaves = [
         n.id
         for n in graph.nodes.values()
-        if not graph.outgoing[n.id] and run.steps[n.id].status == StepRun.Status.SUCCEEDED and n.id in _reachable(graph)
+        if not graph.outgoing[n.id] and run.steps[n.id].status == StepRun.Status.COMPLETED and n.id in _reachable(graph)
     ]
     wanted = [n.id for n in outputs] or leaves
     values = {node_id: run.step_view(node_id)["output"] for node_id in wanted}
@@ -602,7 +605,7 @@ def _finish(run: Run, status: str, error: dict[str, Any] | None = None) -> None:
     execution.status = status
     execution.completed_at = now
     execution.error = error
-    if status == Execution.Status.SUCCEEDED:
+    if status == Execution.Status.COMPLETED:
         execution.output_data = _final_output(run)
         problem = node_context.output_size_error(execution.output_data)
         if problem:
@@ -611,10 +614,10 @@ def _finish(run: Run, status: str, error: dict[str, Any] | None = None) -> None:
             execution.error = {"message": problem}
     duration = (now - execution.started_at).total_seconds() if execution.started_at else 0
     run.log(
-        "info" if execution.status == Execution.Status.SUCCEEDED else "error",
+        "info" if execution.status == Execution.Status.COMPLETED else "error",
         f"Run {execution.status} after {duration:.3f}s",
     )
-    if status != Execution.Status.SUCCEEDED:  # a run that succeeded has no children left running
+    if status != Execution.Status.COMPLETED:  # a run that succeeded has no children left running
         children = Execution.objects.filter(parent=execution, status__in=Execution.ACTIVE).values_list("pk", flat=True)
         for child_id in children:
             run.later(lambda child_id=child_id: cancel_execution(child_id, reason="The parent run ended"))

@@ -58,10 +58,10 @@ class MetricsApplicationSerializer(serializers.Serializer):
 class MetricsRunStatsSerializer(serializers.Serializer):
     since = serializers.DateTimeField()
     runs = serializers.IntegerField()
-    succeeded = serializers.IntegerField()
+    completed = serializers.IntegerField()
     failed = serializers.IntegerField(help_text="failed and timed_out")
     cancelled = serializers.IntegerField()
-    failure_rate = serializers.FloatField(allow_null=True, help_text="failed / (succeeded + failed)")
+    failure_rate = serializers.FloatField(allow_null=True, help_text="failed / (completed + failed)")
     p50_seconds = serializers.FloatField(allow_null=True)
     p95_seconds = serializers.FloatField(allow_null=True)
     queued = serializers.IntegerField()

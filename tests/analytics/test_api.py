@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 USAGE, WORKFLOWS, COSTS = "/api/v1/analytics/usage", "/api/v1/analytics/workflows", "/api/v1/analytics/costs"
 
 
-def run(workflow, status=Execution.Status.SUCCEEDED, seconds: float | None = None, days_ago: float = 0, **fields):
+def run(workflow, status=Execution.Status.COMPLETED, seconds: float | None = None, days_ago: float = 0, **fields):
     execution = ExecutionFactory(workflow=workflow, status=status, **fields)
     created = timezone.now() - timedelta(days=days_ago)
     times = {"created_at": created}
@@ -56,7 +56,7 @@ class TestUsage:
         assert body["user"] == {"id": str(user.pk), "email": user.email}
         assert body["executions"] == {
             "total": 7,
-            "succeeded": 3,
+            "completed": 3,
             "failed": 2,
             "cancelled": 1,
             "active": 1,
@@ -67,7 +67,7 @@ class TestUsage:
         assert len(body["daily"]) == 31
         today = body["daily"][-1]
         assert today["date"] == timezone.now().date().isoformat()
-        assert (today["executions"], today["succeeded"], today["failed"]) == (7, 3, 2)
+        assert (today["executions"], today["completed"], today["failed"]) == (7, 3, 2)
         assert sum(day["executions"] for day in body["daily"]) == 7
 
     def test_date_range(self, auth_client, runs):
@@ -146,7 +146,7 @@ class TestWorkflows:
         assert (body["total"], body["page"]) == (2, 1)
         first, second = body["items"]
         assert first["workflow_id"] == str(sync.pk)
-        assert (first["name"], first["executions"], first["succeeded"], first["failed"], first["active"]) == (
+        assert (first["name"], first["executions"], first["completed"], first["failed"], first["active"]) == (
             "Sync",
             5,
             3,

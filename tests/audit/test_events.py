@@ -256,7 +256,7 @@ class TestExecutionEvents:
         url = f"/api/v1/executions/{execution.pk}/steps/ask/{decision}"
         response = inline_engine.drive(lambda: auth_client.post(url, {"comment": "ok by me"}, format="json"))
         assert response.status_code == 200, response.content
-        assert response.json()["status"] == "succeeded"
+        assert response.json()["status"] == "completed"
         event = one(action, object_id=str(execution.pk))
         assert (event.actor, event.changes) == (user, {"node_id": "ask", "comment": "ok by me"})
 

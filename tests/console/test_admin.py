@@ -48,7 +48,7 @@ def run_with_steps(**kwargs) -> Execution:
             execution=execution,
             node_id=n["id"],
             node_type=n["type"],
-            status="succeeded",
+            status="completed",
             started_at=now,
             completed_at=now + timedelta(seconds=1),
         )
@@ -264,7 +264,7 @@ class TestExecutionOperations:
         active = run_with_steps(status=Execution.Status.RUNNING)
         failed = run_with_steps(status=Execution.Status.FAILED)
         StepRun.objects.filter(execution=failed, node_id="out").update(status="failed")
-        done = run_with_steps(status=Execution.Status.SUCCEEDED)
+        done = run_with_steps(status=Execution.Status.COMPLETED)
         with django_capture_on_commit_callbacks() as callbacks:
             post_action(console, "executions_execution", "cancel_selected", [active.pk, done.pk])
         assert len(callbacks) >= 1  # the cancel's events go out after commit
@@ -322,7 +322,7 @@ class TestExecutionOperations:
         old = run_with_steps(status=Execution.Status.FAILED)
         Execution.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=3))
         recent_failed = run_with_steps(status=Execution.Status.TIMED_OUT)
-        slow = run_with_steps(status=Execution.Status.SUCCEEDED)
+        slow = run_with_steps(status=Execution.Status.COMPLETED)
         now = timezone.now()
         Execution.objects.filter(pk=slow.pk).update(started_at=now - timedelta(seconds=30), completed_at=now)
         url = reverse("admin:executions_execution_changelist")

@@ -61,7 +61,7 @@ def steps_for(execution: Execution, **statuses: str) -> list[StepRun]:
             execution=execution,
             node_id=n["id"],
             node_type=n["type"],
-            status=statuses.get(n["id"], StepRun.Status.SUCCEEDED),
+            status=statuses.get(n["id"], StepRun.Status.COMPLETED),
         )
         for n in execution.workflow_version.definition["nodes"]
     )
@@ -317,7 +317,7 @@ class TestList:
     def test_filters(self, auth_client, user):
         workflow, other = WorkflowFactory(owner=user), WorkflowFactory(owner=user)
         failed = ExecutionFactory(workflow=workflow, status=Execution.Status.FAILED)
-        ok = ExecutionFactory(workflow=workflow, status=Execution.Status.SUCCEEDED, trigger=Execution.Trigger.WEBHOOK)
+        ok = ExecutionFactory(workflow=workflow, status=Execution.Status.COMPLETED, trigger=Execution.Trigger.WEBHOOK)
         dry = ExecutionFactory(workflow=other, mode=Execution.Mode.DRY_RUN, trigger=Execution.Trigger.TEST)
         child = ExecutionFactory(workflow=other, parent=ok, trigger=Execution.Trigger.SUB_WORKFLOW)
         old = ExecutionFactory(workflow=other)
@@ -329,7 +329,8 @@ class TestList:
             return {item["id"] for item in response.json()["items"]}
 
         assert ids(status="failed") == {str(failed.pk)}
-        assert ids(status=["failed", "succeeded"]) == {str(e.pk) for e in (failed, ok, dry, child, old)}
+        assert ids(status=["failed", "completed"]) == {str(e.pk) for e in (failed, ok, dry, child, old)}
+        assert ids(status="succeeded") == ids(status="completed") != set()  # the pre-rename word is an alias
         assert ids(workflow=str(workflow.pk)) == {str(failed.pk), str(ok.pk)}
         assert ids(trigger="webhook") == {str(ok.pk)}
         assert ids(mode="dry_run") == {str(dry.pk)}
@@ -396,7 +397,7 @@ class TestList:
         runs = {str(ExecutionFactory(workflow=workflow).pk) for _ in range(2)}
         ExecutionFactory(workflow=other)
         for suffix in ("executions", "runs"):
-            response = auth_client.get(f"/api/v1/workflows/{workflow.pk}/{suffix}", {"status": "succeeded"})
+            response = auth_client.get(f"/api/v1/workflows/{workflow.pk}/{suffix}", {"status": "completed"})
             assert response.status_code == 200, response.content
             assert {item["id"] for item in response.json()["items"]} == runs
             assert response.json()["total"] == 2
@@ -433,7 +434,7 @@ class TestDetail:
         # Created in reverse: the answer follows the definition, not row ids.
         for node_id, node_type in [("out", "output"), ("double", "transform"), ("start", "trigger.manual")]:
             StepRun.objects.create(
-                execution=execution, node_id=node_id, node_type=node_type, status="succeeded", attempt=1, output=1
+                execution=execution, node_id=node_id, node_type=node_type, status="completed", attempt=1, output=1
             )
         response = auth_client.get(f"/api/v1/executions/{execution.pk}")
         assert response.status_code == 200, response.content
@@ -542,11 +543,11 @@ class TestLogs:
 @pytest.mark.django_db
 class TestActionRules:
     def test_cancel_a_finished_run_is_409(self, auth_client, user):
-        execution = ExecutionFactory(workflow=WorkflowFactory(owner=user), status=Execution.Status.SUCCEEDED)
+        execution = ExecutionFactory(workflow=WorkflowFactory(owner=user), status=Execution.Status.COMPLETED)
         error(auth_client.post(f"/api/v1/executions/{execution.pk}/cancel"), 409, "CONFLICT")
 
     def test_retry_of_a_succeeded_run_is_409(self, auth_client, user):
-        execution = ExecutionFactory(workflow=WorkflowFactory(owner=user), status=Execution.Status.SUCCEEDED)
+        execution = ExecutionFactory(workflow=WorkflowFactory(owner=user), status=Execution.Status.COMPLETED)
         error(auth_client.post(f"/api/v1/executions/{execution.pk}/retry"), 409, "CONFLICT")
         assert Execution.objects.count() == 1
 
@@ -596,7 +597,7 @@ class TestActionRules:
         response = auth_client.post(f"{url}/ask/approve", {"comment": "x" * 2001}, format="json")
         error(response, 400, "VALIDATION_ERROR")
         assert fields(response) == {"comment"}
-        StepRun.objects.filter(execution=execution, node_id="ask").update(status=StepRun.Status.SUCCEEDED)
+        StepRun.objects.filter(execution=execution, node_id="ask").update(status=StepRun.Status.COMPLETED)
         boss = make_user(email="boss@example.com")
         share(workflow, boss)
         error(client_for(boss).post(f"{url}/ask/approve", {}, format="json"), 409, "CONFLICT")
@@ -615,14 +616,14 @@ class TestRunning:
         execution_id = response.json()["execution_id"]
         wait_finished(execution_id)
         body = auth_client.get(f"/api/v1/executions/{execution_id}").json()
-        assert body["status"] == "succeeded"
+        assert body["status"] == "completed"
         assert body["output_data"] == {"result": 42}
         assert body["progress"] == 100
         assert body["duration"] is not None
         assert [(s["node_id"], s["status"], s["attempt"]) for s in body["steps"]] == [
-            ("start", "succeeded", 1),
-            ("double", "succeeded", 1),
-            ("out", "succeeded", 1),
+            ("start", "completed", 1),
+            ("double", "completed", 1),
+            ("out", "completed", 1),
         ]
         assert body["steps"][1]["output"] == 42
         logs = auth_client.get(f"/api/v1/executions/{execution_id}/logs").json()
@@ -634,7 +635,7 @@ class TestRunning:
         response = execute(auth_client, workflow, {"input_data": {"n": 4}, "mode": "sync"})
         assert response.status_code == 200, response.content
         body = response.json()
-        assert body["status"] == "succeeded"
+        assert body["status"] == "completed"
         assert body["output_data"] == {"result": 8}
         assert [s["node_id"] for s in body["steps"]] == ["start", "double", "out"]
 
@@ -650,7 +651,7 @@ class TestRunning:
         body = response.json()
         assert body["status"] == "cancelled"
         assert {s["node_id"]: s["status"] for s in body["steps"]} == {
-            "start": "succeeded",
+            "start": "completed",
             "wait": "cancelled",
             "out": "cancelled",
         }
@@ -684,7 +685,7 @@ class TestRunning:
         retry_id = response.json()["execution_id"]
         assert retry_id != execution_id
         retried = wait_finished(retry_id)
-        assert retried.status == Execution.Status.SUCCEEDED, retried.error
+        assert retried.status == Execution.Status.COMPLETED, retried.error
         assert retried.output_data == {"result": 42}
         assert retried.retry_of_id == failed.pk
         assert retried.trigger == Execution.Trigger.RETRY
@@ -693,7 +694,7 @@ class TestRunning:
         steps = {s["node_id"]: s for s in detail["steps"]}
         for reused in ("start", "double"):
             assert steps[reused]["started_at"] == first[reused].started_at.isoformat().replace("+00:00", "Z")
-        assert steps["flaky"]["status"] == "succeeded"
+        assert steps["flaky"]["status"] == "completed"
         error(auth_client.post(f"/api/v1/executions/{retry_id}/retry"), 409, "CONFLICT")
 
     def test_rerun_runs_again_from_scratch(self, celery_worker, auth_client, user):
@@ -702,7 +703,7 @@ class TestRunning:
         response = auth_client.post(f"/api/v1/executions/{execution_id}/rerun")
         assert response.status_code == 202, response.content
         rerun = wait_finished(response.json()["execution_id"])
-        assert rerun.status == Execution.Status.SUCCEEDED
+        assert rerun.status == Execution.Status.COMPLETED
         assert rerun.output_data == {"result": 2}
         first_start = StepRun.objects.get(execution_id=execution_id, node_id="start").started_at
         assert StepRun.objects.get(execution=rerun, node_id="start").started_at > first_start
@@ -722,7 +723,7 @@ class TestRunning:
         response = auth_client.post(url, {"comment": "looked fine"}, format="json")
         assert response.status_code == 200, response.content
         body = response.json()
-        assert body["status"] == "succeeded"
+        assert body["status"] == "completed"
         assert body["output_data"] == {taken: output}
         ask = next(s for s in body["steps"] if s["node_id"] == "ask")
         assert ask["output"] == {"approved": decision == "approve", "by": user.email, "comment": "looked fine"}
@@ -752,7 +753,7 @@ class TestRunning:
         )
         assert response.status_code == 200, response.content
         body = response.json()
-        assert body["status"] == "succeeded"
+        assert body["status"] == "completed"
         assert body["mode"] == "dry_run"
         assert body["trigger"] == "test"
         assert body["input_data"] == {"what": "v2"}

@@ -32,7 +32,7 @@ class TestRunWorkflow:
         out, err = run("run_workflow", str(workflow.pk), "--input", '{"n": 21}')
         assert json.loads(out) == {"result": 42}
         execution = Execution.objects.get(workflow=workflow)
-        assert f"Execution {execution.pk} succeeded" in err
+        assert f"Execution {execution.pk} completed" in err
         assert execution.triggered_by == workflow.owner
         assert execution.mode == Execution.Mode.LIVE
 
@@ -111,7 +111,7 @@ def test_recover_executions_restarts_a_lost_start(celery_worker):
     out, _ = run("recover_executions", "--json")
     assert json.loads(out)["starts_requeued"] == 1
     finished = wait_finished(execution.pk)
-    assert finished.status == Execution.Status.SUCCEEDED
+    assert finished.status == Execution.Status.COMPLETED
     assert finished.output_data == {"result": 10}
 
 

@@ -27,7 +27,7 @@ def purge(*args: str) -> str:
 def aged(status: str, days: float, **fields) -> Execution:
     execution = ExecutionFactory(status=status, **fields)
     Execution.objects.filter(pk=execution.pk).update(created_at=timezone.now() - timedelta(days=days))
-    StepRun.objects.create(execution=execution, node_id="start", node_type="trigger.manual", status="succeeded")
+    StepRun.objects.create(execution=execution, node_id="start", node_type="trigger.manual", status="completed")
     ExecutionLog.objects.create(execution=execution, message="hi")
     return execution
 
@@ -55,12 +55,12 @@ def test_bad_durations(text):
 
 def test_purges_finished_old_runs_with_their_steps_logs_and_children():
     workflow = WorkflowFactory()
-    old_done = aged(Execution.Status.SUCCEEDED, 40, workflow=workflow)
+    old_done = aged(Execution.Status.COMPLETED, 40, workflow=workflow)
     old_failed = aged(Execution.Status.FAILED, 31, workflow=workflow)
-    child = aged(Execution.Status.SUCCEEDED, 40, workflow=workflow, parent=old_failed)
+    child = aged(Execution.Status.COMPLETED, 40, workflow=workflow, parent=old_failed)
     old_active = aged(Execution.Status.WAITING, 90, workflow=workflow)
-    recent = aged(Execution.Status.SUCCEEDED, 2, workflow=workflow)
-    retry = aged(Execution.Status.SUCCEEDED, 1, workflow=workflow, retry_of=old_failed)
+    recent = aged(Execution.Status.COMPLETED, 2, workflow=workflow)
+    retry = aged(Execution.Status.COMPLETED, 1, workflow=workflow, retry_of=old_failed)
 
     assert purge("--older-than", "30d", "--dry-run") == "Would delete 2 finished run(s) older than 30d.\n"
     assert Execution.objects.count() == 6

@@ -107,7 +107,7 @@ def test_a_script_reads_an_uploaded_csv_of_a_file_run(auth_client, user, inline_
     )
     assert response.status_code == 202, response.content
     execution = Execution.objects.get(pk=response.json()["execution_id"])
-    assert execution.status == "succeeded", execution.error
+    assert execution.status == "completed", execution.error
     assert execution.output_data == {
         "name": "sales.csv",
         "content_type": "text/csv",
@@ -130,7 +130,7 @@ def test_a_script_takes_several_files_and_whole_references(auth_client, run):
         {"code": code, "files": {"table": "{{ input.table.id }}", "picture": "{{ input.picture }}"}},
         input_data={"table": csv_file, "picture": png_file},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output == {
         "table": [csv_file["id"], "sales.csv", "text/csv", len(CSV_BYTES), CSV_BYTES[:4].hex()],
         "picture": [png_file["id"], "dot.png", "image/png", len(png_bytes()), png_bytes()[:4].hex()],
@@ -139,7 +139,7 @@ def test_a_script_takes_several_files_and_whole_references(auth_client, run):
 
 def test_a_script_without_files_sees_an_empty_dict(run):
     execution, step = run("script", {"code": "output = files"})
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output == {}
 
 
@@ -153,7 +153,7 @@ def test_http_request_posts_a_file_as_the_body(auth_client, run, target_server):
         {"method": "POST", "url": target_server.url("/echo"), "body_file": "{{ input.file.id }}"},
         input_data={"file": picture},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert target_server.raw_bodies == [png_bytes(3, 3)]
     assert target_server.hits[0]["headers"]["content-type"] == "image/png"
     assert target_server.hits[0]["headers"]["content-length"] == str(len(png_bytes(3, 3)))
@@ -170,7 +170,7 @@ def test_http_request_body_file_keeps_a_content_type_the_headers_set(auth_client
             "headers": {"content-type": "application/octet-stream"},
         },
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert target_server.raw_bodies == [PDF_BYTES]
     assert target_server.hits[0]["headers"]["content-type"] == "application/octet-stream"
 
@@ -190,7 +190,7 @@ def test_http_request_multipart_upload(auth_client, run, target_server):
         },
         input_data={"kind": "sales", "csv": csv_file, "pdf": pdf_file},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     content_type = target_server.hits[0]["headers"]["content-type"]
     assert content_type.startswith("multipart/form-data; boundary=")
     parts = multipart_parts(content_type, target_server.raw_bodies[0])
@@ -209,7 +209,7 @@ def test_a_multipart_body_of_fields_alone_stays_multipart(run, target_server):
         "http_request",
         {"method": "POST", "url": target_server.url("/echo"), "body_type": "multipart", "body": {"a": "1"}},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     content_type = target_server.hits[0]["headers"]["content-type"]
     assert multipart_parts(content_type, target_server.raw_bodies[0]) == [
         {"field": "a", "filename": None, "content_type": None, "bytes": b"1"}
@@ -223,7 +223,7 @@ def test_a_307_redirect_sends_the_multipart_body_again(auth_client, run, target_
         "http_request",
         {"method": "POST", "url": url, "body_type": "multipart", "files": {"doc": csv_file["id"]}},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert [hit["path"] for hit in target_server.hits] == ["/redirect", "/echo"]
     assert target_server.raw_bodies[0] == target_server.raw_bodies[1]
     parts = multipart_parts(target_server.hits[1]["headers"]["content-type"], target_server.raw_bodies[1])
@@ -237,7 +237,7 @@ def test_dry_runs_describe_the_files_they_would_send(auth_client, run, target_se
         {"method": "POST", "url": target_server.url("/echo"), "body_file": csv_file["id"]},
         mode=Execution.Mode.DRY_RUN,
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     described = {"id": csv_file["id"], "name": "sales.csv", "content_type": "text/csv", "size": len(CSV_BYTES)}
     assert step.output == {
         "simulated": True,
@@ -260,7 +260,7 @@ def test_dry_runs_describe_the_files_they_would_send(auth_client, run, target_se
         },
         mode=Execution.Mode.DRY_RUN,
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output["would_send"]["body"] == {"a": "1"}
     assert step.output["would_send"]["files"] == {"one": described, "many": [described]}
     # A GET is sent for real in a dry run, its file too.
@@ -269,7 +269,7 @@ def test_dry_runs_describe_the_files_they_would_send(auth_client, run, target_se
         {"url": target_server.url("/echo"), "body_file": csv_file["id"]},
         mode=Execution.Mode.DRY_RUN,
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert target_server.raw_bodies == [CSV_BYTES]
 
 
@@ -287,7 +287,7 @@ def test_an_ai_vision_node_sends_an_uploaded_png_as_a_data_url(auth_client, run,
         },
         input_data={"file": picture},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output["text"] == "echo: 2 parts: text, image_url"
     sent = json.loads(openai_server.hits[-1]["body"])
     data_url = "data:image/png;base64," + base64.b64encode(png_bytes(4, 4)).decode()
@@ -317,7 +317,7 @@ def test_llm_images_go_on_the_last_user_message(auth_client, run, openai_server,
         {"credential": str(openai_credential.pk), "messages": messages, "images": [first["id"], "{{ input.second }}"]},
         input_data={"second": second},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     sent = json.loads(openai_server.hits[-1]["body"])["messages"]
     assert sent[:2] == messages[:2]
     assert sent[3] == messages[3]
@@ -343,7 +343,7 @@ def test_an_llm_dry_run_names_the_images_it_would_send(auth_client, run, openai_
         {"credential": str(openai_credential.pk), "prompt": "Describe", "images": [picture["id"]]},
         mode=Execution.Mode.DRY_RUN,
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output["would_send"]["images"] == [
         {"id": picture["id"], "name": "cat.png", "content_type": "image/png", "size": len(png_bytes())}
     ]
@@ -486,7 +486,7 @@ def test_a_file_run_on_a_real_worker_posts_the_file(celery_worker, make_user, ta
     response = client.post(f"/api/v1/files/{picture['id']}/process", {"workflow_id": str(workflow.pk)}, format="json")
     assert response.status_code == 202, response.content
     execution = wait_finished(response.json()["execution_id"], timeout=60)
-    assert execution.status == "succeeded", execution.error
+    assert execution.status == "completed", execution.error
     assert execution.output_data["size"] == len(png_bytes(5, 5))
     assert target_server.raw_bodies == [png_bytes(5, 5)]
 
@@ -497,5 +497,5 @@ def test_a_file_near_the_limit_reaches_a_script_whatever_its_memory_limit(auth_c
     big = upload(auth_client, data, "blob.bin", "application/octet-stream")
     code = "import hashlib\nb = files['blob']['bytes']\noutput = [len(b), hashlib.sha256(b).hexdigest()]"
     execution, step = run("script", {"code": code, "files": {"blob": big["id"]}, "memory_mb": 16})
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output == [len(data), big["sha256"]]

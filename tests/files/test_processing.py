@@ -78,7 +78,7 @@ def test_process_runs_the_workflow_with_the_file_reference(auth_client, user, in
     assert body["workflow_id"] == str(workflow.pk)
     assert body["processing_result"] == {
         "execution_id": str(execution.pk),
-        "status": "succeeded",
+        "status": "completed",
         "output": {"name": "sales.csv", "size": len(CSV_BYTES), "note": "q3"},
         "error": None,
     }
@@ -156,4 +156,4 @@ def test_upload_and_process_immediately_on_a_real_worker(celery_worker, make_use
     stored = wait_for(lambda: StoredFile.objects.filter(pk=body["id"]).exclude(status="processing").first())
     assert stored.status == "processed", stored.processing_result
     assert stored.processing_result["output"] == {"name": "cat.png", "size": len(png_bytes()), "note": ""}
-    assert stored.execution.status == "succeeded"
+    assert stored.execution.status == "completed"

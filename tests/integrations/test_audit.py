@@ -53,7 +53,7 @@ def test_use_by_a_step_is_recorded_with_the_run_and_node(inline_engine, user, ma
         node("call", "http_request", url=target_server.url("/bearer"), credential=str(credential.pk)),
     )
     execution = inline_engine.run(workflow_create(owner=user, name="w", definition=definition), {})
-    assert execution.status == "succeeded"
+    assert execution.status == "completed"
     event = AuditEvent.objects.get(action="credential.used")
     assert (event.object_type, event.object_id) == ("integrations.credential", str(credential.pk))
     assert event.changes == {"execution_id": str(execution.pk), "node_id": "call", "purpose": "node"}

@@ -37,7 +37,7 @@ class TestJsonMetrics:
     def test_sections(self, make_user):
         workflow = WorkflowFactory(is_active=False)
         ExecutionFactory(workflow=workflow, status=Execution.Status.FAILED)
-        ExecutionFactory.create_batch(2, workflow=workflow, status=Execution.Status.SUCCEEDED)
+        ExecutionFactory.create_batch(2, workflow=workflow, status=Execution.Status.COMPLETED)
         response = client_for(make_user(is_staff=True)).get(JSON_URL)
         assert response.status_code == 200
         body = response.json()
@@ -56,7 +56,7 @@ class TestJsonMetrics:
         flows = body["workflows"]
         assert flows["workflows"] == {"total": 1, "active": 0}
         assert flows["executions_by_status"]["failed"] == 1
-        assert flows["executions_by_status"]["succeeded"] == 2
+        assert flows["executions_by_status"]["completed"] == 2
         assert flows["executions_by_status"]["running"] == 0
         assert flows["last_24h"]["runs"] == 3
         assert flows["queue"]["available"] is True
@@ -97,7 +97,7 @@ class TestPrometheus:
                 execution=running,
                 node_id=f"n{seconds}",
                 node_type="http_request",
-                status="succeeded",
+                status="completed",
                 started_at=now - timedelta(seconds=seconds),
                 completed_at=now,
             )

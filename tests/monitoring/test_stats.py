@@ -18,7 +18,7 @@ from tests.factories import ExecutionFactory, WorkflowFactory
 pytestmark = pytest.mark.django_db
 
 
-def finished_run(workflow, seconds: float, status=Execution.Status.SUCCEEDED, **fields) -> Execution:
+def finished_run(workflow, seconds: float, status=Execution.Status.COMPLETED, **fields) -> Execution:
     now = timezone.now()
     return ExecutionFactory(
         workflow=workflow, status=status, started_at=now - timedelta(seconds=seconds), completed_at=now, **fields
@@ -52,7 +52,7 @@ class TestRunStats:
         finished_run(workflow, 99.0, parent=parent)  # a child: not a run of its own
 
         stats = selectors.run_stats()
-        assert (stats.runs, stats.succeeded, stats.failed, stats.cancelled) == (13, 6, 2, 1)
+        assert (stats.runs, stats.completed, stats.failed, stats.cancelled) == (13, 6, 2, 1)
         assert (stats.running, stats.waiting, stats.queued) == (2, 1, 1)
         assert stats.failure_rate == round(2 / 8, 4)
         all_durations = [*durations, 4.0, 5.0]

@@ -875,14 +875,14 @@ def test_dry_run(inline_engine, gallery, user, peers, target_server, openai_serv
     inline_engine.run_deferred()  # retries come due at once
     execution.refresh_from_db()
 
-    assert execution.status == "succeeded", (
+    assert execution.status == "completed", (
         execution.error,
         list(execution.steps.values("node_id", "status", "error")),
     )
     started_at = execution.started_at.isoformat()
     of_run = {"execution_id": str(execution.pk), "started_at": started_at, "today": started_at[:10]}
     statuses = dict(execution.steps.values_list("node_id", "status"))
-    assert statuses == {node_id: run.steps.get(node_id, "succeeded") for node_id in statuses}
+    assert statuses == {node_id: run.steps.get(node_id, "completed") for node_id in statuses}
     assert execution.output_data == peers.fill(run.output, **of_run)
     outputs = dict(execution.steps.filter(node_id__in=run.step_outputs).values_list("node_id", "output"))
     assert outputs == peers.fill(run.step_outputs, **of_run)

@@ -55,7 +55,7 @@ def tiny(user):
 def test_values_render_literally_in_a_run(inline_engine, tiny, user, value):
     workflow = template_instantiate(template=tiny, owner=user, parameter_values={"who": value}).workflow
     execution = inline_engine.run(workflow, {"secret": "TOP-SECRET", "visible": "shown"}, mode=Execution.Mode.DRY_RUN)
-    assert execution.status == "succeeded", execution.error
+    assert execution.status == "completed", execution.error
     assert execution.output_data == {
         "shaped": {"whole": value, "text": f"Hi {value}!", "list": [value]},
         "direct": f"<{value}> and shown",
@@ -93,7 +93,7 @@ def test_values_stay_literal_in_a_for_each_items_input(inline_engine, user, valu
     )
     workflow = template_instantiate(template=template, owner=user, parameter_values={"label": value}).workflow
     execution = inline_engine.run(workflow, {"secret": "TOP-SECRET"}, mode=Execution.Mode.DRY_RUN)
-    assert execution.status == "succeeded", execution.error
+    assert execution.status == "completed", execution.error
     assert execution.output_data == {
         "loop": [{"label": f"{value} #0", "item": 10}, {"label": f"{value} #1", "item": 20}]
     }

@@ -229,7 +229,7 @@ def test_events_of_real_runs(celery_worker, receiver, client, owner):
     )
     assert response.status_code == 202
     execution_id = response.json()["execution_id"]
-    assert wait_finished(execution_id).status == "succeeded"
+    assert wait_finished(execution_id).status == "completed"
     rows = wait_for(lambda: len(r := finished(execution_id=execution_id)) == 3 and r)
     assert all(r.status == "succeeded" for r in rows), [(r.url, r.error) for r in rows]
 
@@ -242,7 +242,7 @@ def test_events_of_real_runs(celery_worker, receiver, client, owner):
         {"n": 21},
     )
     assert (completed["status"], completed["output_data"], completed["workflow_name"]) == (
-        "succeeded",
+        "completed",
         {"result": 42},
         "ok",
     )

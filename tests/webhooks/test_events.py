@@ -98,7 +98,7 @@ class TestRouting:
             workflow=workflow,
             workflow_version=workflow.versions.get(),
             owner=user,
-            status="succeeded",
+            status="completed",
             output_data={"ok": True},
             webhook_url="https://93.184.216.34/run",
         )
@@ -121,13 +121,13 @@ class TestRouting:
                 workflow=workflow, workflow_version=version, owner=user, started_at=now, completed_at=now, **fields
             )
 
-        ok = services.execution_finished_emit(execution=run(status="succeeded", output_data={"n": 2}))[0]
+        ok = services.execution_finished_emit(execution=run(status="completed", output_data={"n": 2}))[0]
         assert ok.event == COMPLETED
         data = ok.payload["data"]
         assert (data["workflow_name"], data["workflow_version"], data["status"], data["output_data"]) == (
             "Nightly",
             1,
-            "succeeded",
+            "completed",
             {"n": 2},
         )
         assert data["truncated"] is False
@@ -141,7 +141,7 @@ class TestRouting:
                 {"message": "boom"},
             )
         settings.FLOWBUILDER_WEBHOOK_DELIVERY_MAX_PAYLOAD_BYTES = 2000
-        big = services.execution_finished_emit(execution=run(status="succeeded", output_data={"x": "y" * 5000}))[0]
+        big = services.execution_finished_emit(execution=run(status="completed", output_data={"x": "y" * 5000}))[0]
         assert (big.payload["data"]["output_data"], big.payload["data"]["truncated"]) == (None, True)
 
     def test_started_is_sent_once_the_run_is_committed(self, user, queued, inline_engine):
@@ -165,7 +165,7 @@ class TestRouting:
             ),
         )
         execution = inline_engine.run(parent, {})
-        assert execution.status == "succeeded", execution.error
+        assert execution.status == "completed", execution.error
         assert set(WebhookDelivery.objects.values_list("execution_id", flat=True)) == {execution.pk}
         inline_engine.run(parent, {}, mode="dry_run")
         assert WebhookDelivery.objects.count() == 2

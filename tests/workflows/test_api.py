@@ -43,7 +43,12 @@ class TestCrud:
         assert body["tags"] == ["demo", "math"]
         assert body["created_by"] == str(user.pk)
         assert body["trigger"] == {"type": "manual"}
-        assert body["execution_stats"] == {"total": 0, "succeeded": 0, "failed": 0, "average_duration": None}
+        assert body["execution_stats"] == {
+            "total_executions": 0,
+            "successful_executions": 0,
+            "failed_executions": 0,
+            "average_duration": None,
+        }
         assert body["warnings"] == []
         assert "workflow:delete" in body["permissions"]
         detail = auth_client.get(f"{URL}/{body['id']}").json()

@@ -219,7 +219,7 @@ class TestManualHttpIfSlackEmail:
     def test_the_condition_evaluates_like_n8n(self):
         expression = nodes_by_id(imported(ORDERS))["is_big_order"]["config"]["expression"]
         order = {"status": 200, "headers": {}, "body": {"total": 250, "status": "paid"}}
-        steps = {"fetch_order": {"output": order, "status": "succeeded"}}
+        steps = {"fetch_order": {"output": order, "status": "completed"}}
         assert render(expression, build_context(input={}, steps=steps)) is True
         order["body"]["total"] = 50
         assert render(expression, build_context(input={}, steps=steps)) is False

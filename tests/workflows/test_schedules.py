@@ -335,7 +335,7 @@ class TestOverlap:
 
     def test_skip_is_the_default_and_ignores_finished_runs(self, make_schedule):
         workflow = make_schedule("*/5 * * * *")
-        self.previous(workflow, status=Execution.Status.SUCCEEDED)
+        self.previous(workflow, status=Execution.Status.COMPLETED)
         assert schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5)).outcome == "started"
 
     def test_skip_ignores_manual_runs(self, make_schedule):
@@ -363,7 +363,7 @@ class TestOverlap:
         assert third.outcome == "held"
         assert recovery.start_held_runs(workflow.pk) == 0
         # The previous run ends: the oldest held run starts, and only it.
-        Execution.objects.filter(pk=previous.pk).update(status=Execution.Status.SUCCEEDED)
+        Execution.objects.filter(pk=previous.pk).update(status=Execution.Status.COMPLETED)
         assert recovery.start_held_runs(workflow.pk) == 1
         held.refresh_from_db()
         assert held.dispatched_at is not None
@@ -378,7 +378,7 @@ class TestOverlap:
         tick = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5))
         held = Execution.objects.get(pk=tick.execution_id)
         assert held.dispatched_at is None  # held by the concurrency limit
-        Execution.objects.filter(pk=manual.pk).update(status=Execution.Status.SUCCEEDED)
+        Execution.objects.filter(pk=manual.pk).update(status=Execution.Status.COMPLETED)
         assert recovery.start_held_runs(workflow.pk) == 1
 
 

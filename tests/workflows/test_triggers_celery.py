@@ -63,7 +63,7 @@ class TestWebhooks:
         assert response.status_code == 202, response.content
         execution = wait_finished(response.json()["execution_id"])
         assert (execution.status, execution.trigger, execution.output_data) == (
-            "succeeded",
+            "completed",
             "webhook",
             {"id": 7, "q": "shop"},
         )
@@ -89,8 +89,8 @@ class TestWebhooks:
         assert response["Content-Security-Policy"] == "sandbox"
         assert "Set-Cookie" not in response
         execution = wait_finished(response[webhooks.EXECUTION_HEADER])
-        assert execution.status == "succeeded"
-        assert execution.steps.get(node_id="after").status == "succeeded"
+        assert execution.status == "completed"
+        assert execution.steps.get(node_id="after").status == "completed"
 
     def test_when_done_text_body(self, celery_worker, make_workflow):
         workflow = make_workflow(
@@ -111,7 +111,7 @@ class TestWebhooks:
         response = APIClient().post(hook(workflow), {"a": [1, 2]}, format="json")
         assert response.status_code == 200, response.content
         assert response.json() == {"echo": {"a": [1, 2]}}
-        assert Execution.objects.get(pk=response[webhooks.EXECUTION_HEADER]).status == "succeeded"
+        assert Execution.objects.get(pk=response[webhooks.EXECUTION_HEADER]).status == "completed"
 
     def test_when_done_past_the_timeout_answers_202(self, celery_worker, make_workflow):
         workflow = make_workflow(
@@ -121,8 +121,8 @@ class TestWebhooks:
         response = APIClient().post(hook(workflow), {}, format="json")
         assert response.status_code == 202
         execution_id = response.json()["execution_id"]
-        assert Execution.objects.get(pk=execution_id).status != "succeeded"
-        assert wait_finished(execution_id).status == "succeeded"
+        assert Execution.objects.get(pk=execution_id).status != "completed"
+        assert wait_finished(execution_id).status == "completed"
 
     def test_when_done_and_the_run_fails(self, celery_worker, make_workflow):
         workflow = make_workflow(
@@ -160,7 +160,7 @@ class TestSchedules:
         )
         fire_schedule.delay(str(workflow.pk))
         execution = wait_finished(wait_for(lambda: Execution.objects.filter(workflow=workflow).first()).pk)
-        assert (execution.status, execution.trigger) == ("succeeded", "schedule")
+        assert (execution.status, execution.trigger) == ("completed", "schedule")
         assert execution.scheduled_for.second == 0
         assert datetime.fromisoformat(execution.output_data) == execution.scheduled_for
 
@@ -174,7 +174,7 @@ class TestSchedules:
         second = schedules.schedule_fire_tick(workflow=workflow, tick=first_tick + timedelta(minutes=5))
         assert (first.outcome, second.outcome) == ("started", "held")
         a, b = wait_finished(first.execution_id), wait_finished(second.execution_id, timeout=30)
-        assert (a.status, b.status) == ("succeeded", "succeeded")
+        assert (a.status, b.status) == ("completed", "completed")
         assert b.started_at >= a.completed_at  # one after the other, never side by side
 
     def test_a_real_beat_fires_the_schedule_once_per_tick(self, celery_worker, make_workflow, tmp_path):
@@ -222,7 +222,7 @@ class TestSchedules:
             app.control.purge()  # what beat sent and nobody took yet must not run during the teardown
         beat_log = (tmp_path / "beat.log").read_text()
         assert "Sending due task" in beat_log, beat_log
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
         tick = execution.scheduled_for
         assert (tick.second, tick.microsecond) == (0, 0)
         assert started_at < tick <= datetime.now(UTC)

@@ -441,7 +441,7 @@ class TestReceive:
         refused = api_client.post(hook_url(hook), {}, format="json", HTTP_X_FLOWBUILDER_DELIVERY="evt_busy")
         error(refused, 429, "RATE_LIMIT_EXCEEDED")
         # No run was made: the sender's retry of that delivery is not a replay.
-        Execution.objects.update(status=Execution.Status.SUCCEEDED)
+        Execution.objects.update(status=Execution.Status.COMPLETED)
         retried = api_client.post(hook_url(hook), {}, format="json", HTTP_X_FLOWBUILDER_DELIVERY="evt_busy")
         assert retried.status_code == 202
 

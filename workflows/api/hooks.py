@@ -142,7 +142,7 @@ def _reply_response(reply: webhooks.Reply) -> HttpResponse | None:
         return _node_response(reply.response or {})
     if reply.kind == "finished" and reply.execution is not None:
         execution = reply.execution
-        if execution.status == execution.Status.SUCCEEDED:
+        if execution.status == execution.Status.COMPLETED:
             return _json(200, execution.output_data)
         return error_json_response(500, f"The workflow run {execution.status.replace('_', ' ')}")
     return None

@@ -58,9 +58,9 @@ class TriggerSerializer(serializers.Serializer):
 
 
 class ExecutionStatsSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
-    succeeded = serializers.IntegerField()
-    failed = serializers.IntegerField()
+    total_executions = serializers.IntegerField()
+    successful_executions = serializers.IntegerField(help_text="Runs that ended `completed`.")
+    failed_executions = serializers.IntegerField(help_text="Runs that ended `failed` or `timed_out`.")
     average_duration = serializers.FloatField(allow_null=True, help_text="Seconds.")
 
 

@@ -52,7 +52,7 @@ def resume(ctx: NodeContext) -> NodeResult:
     if state["finished"] < state["total"]:
         return NodeResult(wait=Wait(state=state))
     results = sorted(ctx.child_results() if ctx.child_results else [], key=lambda r: r["index"])
-    failed = [r for r in results if r["status"] != "succeeded"]
+    failed = [r for r in results if r["status"] != "completed"]
     if failed:
         indexes = ", ".join(str(r["index"]) for r in failed[:20])
         raise NodeError(

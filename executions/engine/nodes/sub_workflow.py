@@ -16,7 +16,7 @@ def execute(ctx: NodeContext) -> NodeResult:
 
 def resume(ctx: NodeContext) -> NodeResult:
     child = (ctx.resume or {}).get("child") or {}
-    if child.get("status") != "succeeded":
+    if child.get("status") != "completed":
         message = (child.get("error") or {}).get("message", "")
         raise NodeError(
             f"The sub-workflow run {child.get('execution_id')} {child.get('status')}: {message}", retryable=False

@@ -11,7 +11,7 @@ from flowbuilder.durations import parse_duration
 
 class Command(BaseCommand):
     help = (
-        "Delete finished runs (succeeded, failed, cancelled, timed out) created longer ago than --older-than, "
+        "Delete finished runs (completed, failed, cancelled, timed out) created longer ago than --older-than, "
         "with their steps, logs and child runs. Active runs are never deleted."
     )
 

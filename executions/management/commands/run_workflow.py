@@ -70,6 +70,6 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(execution.output_data, indent=2, sort_keys=True, default=str))
         duration = f" in {execution.duration:.3f}s" if execution.duration is not None else ""
         self.stderr.write(f"Execution {execution.pk} {execution.status}{duration}")
-        if execution.status != Execution.Status.SUCCEEDED:
+        if execution.status != Execution.Status.COMPLETED:
             message = (execution.error or {}).get("message") or "no error message"
             raise CommandError(f"Execution {execution.pk} {execution.status}: {message}")

@@ -51,8 +51,8 @@ def test_run_end_to_end(celery_worker, make_workflow):
         node("out", "output", value={"got": "{{ steps.fetch.output.value * 2 }}"}),
     )
     execution = wait_finished(start(make_workflow(definition), {"n": 21}).pk)
-    assert (execution.status, execution.output_data, execution.progress) == ("succeeded", {"got": 42}, 100)
-    assert list(execution.steps.values_list("status", flat=True)) == ["succeeded"] * 3
+    assert (execution.status, execution.output_data, execution.progress) == ("completed", {"got": 42}, 100)
+    assert list(execution.steps.values_list("status", flat=True)) == ["completed"] * 3
 
 
 def test_parallel_branches_really_overlap(celery_worker, make_workflow):
@@ -77,7 +77,7 @@ def test_retry_with_backoff(celery_worker, make_workflow):
     definition["nodes"][1]["retry"] = {"max_attempts": 3, "backoff_seconds": 0.2}
     execution = wait_finished(start(make_workflow(definition)).pk)
     step = execution.steps.get(node_id="f")
-    assert (execution.status, step.attempt) == ("succeeded", 3)
+    assert (execution.status, step.attempt) == ("completed", 3)
     assert ExecutionLog.objects.filter(execution=execution, level="warning").count() == 2
 
 
@@ -90,7 +90,7 @@ def test_cancel_during_a_delay(celery_worker, make_workflow):
     execution.refresh_from_db()
     assert execution.status == "cancelled"
     assert dict(execution.steps.values_list("node_id", "status")) == {
-        "start": "succeeded",
+        "start": "completed",
         "wait": "cancelled",
         "after": "cancelled",
     }
@@ -161,7 +161,7 @@ def test_duplicate_delivery_runs_the_step_once(celery_worker, make_workflow, tmp
         run_step.apply_async((step.pk,), queue=settings.FLOWBUILDER_STEPS_QUEUE)
     execution = wait_finished(execution.pk)
     time.sleep(0.5)  # let the duplicates arrive and be turned away
-    assert execution.status == "succeeded"
+    assert execution.status == "completed"
     assert len(list(tmp_path.glob("*.started"))) == 1
     execution.refresh_from_db()
     assert execution.steps.get(node_id="slow").attempt == 1
@@ -218,7 +218,7 @@ def test_worker_killed_mid_step_and_the_run_still_finishes_once(make_workflow, t
             if worker and worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGTERM)
                 worker.wait(20)
-    assert execution.status == "succeeded", log.read_text()[-3000:]
+    assert execution.status == "completed", log.read_text()[-3000:]
     slow = execution.steps.get(node_id="slow")
     assert slow.attempt == 2
     assert sorted(p.name.split(".")[1] + p.suffix for p in markers.iterdir()) == ["1.started", "2.done", "2.started"]
@@ -256,8 +256,8 @@ def test_events_reach_the_channel_layer_in_order(celery_worker, make_workflow):
     steps = [(m["data"]["node_id"], m["data"]["status"]) for m in messages if m["type"] == "step_update"]
     assert steps[-3:] == [
         ("f", "running"),
-        ("f", "succeeded"),
-        ("t", "succeeded"),
+        ("f", "completed"),
+        ("t", "completed"),
     ]  # a dispatched step announces its start
     assert messages[-1]["progress"] == 100
-    assert messages[-1]["status"] == "succeeded"
+    assert messages[-1]["status"] == "completed"

@@ -22,8 +22,8 @@ def context() -> dict:
     return build_context(
         input={"items": [1, 2, 3], "name": "Ann", "flag": True},
         steps={
-            "a": {"output": {"count": 3, "user": {"id": 7}}, "status": "succeeded"},
-            "fetch-data": {"output": {"body": "ok"}, "status": "succeeded"},
+            "a": {"output": {"count": 3, "user": {"id": 7}}, "status": "completed"},
+            "fetch-data": {"output": {"body": "ok"}, "status": "completed"},
         },
         variables={"greeting": "Hello"},
         execution={"id": "exec-1", "started_at": "2024-01-01T00:00:00Z"},

@@ -59,7 +59,7 @@ class TestLinear:
             node("out", "output", value={"b": "{{ steps.b.output }}", "a": "{{ steps.a.output }}"}),
         )
         execution = inline_engine.run(make_workflow(definition), {"n": 1})
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
         assert execution.output_data == {"a": 2, "b": 4}
         assert execution.progress == 100
         assert execution.current_step == ""
@@ -83,7 +83,7 @@ class TestLinear:
             node("out", "output", value="{{ steps.f.output.value }}!"),
         )
         execution = inline_engine.run(make_workflow(definition), {"word": "hi"})
-        assert (execution.status, execution.output_data) == ("succeeded", "HI!")
+        assert (execution.status, execution.output_data) == ("completed", "HI!")
 
 
 class TestBranches:
@@ -97,10 +97,10 @@ class TestBranches:
         workflow = make_workflow(definition)
         ran = inline_engine.run(workflow, {"go": True})
         assert statuses(ran) == {
-            "start": "succeeded",
-            "check": "succeeded",
-            "yes": "succeeded",
-            "yes_after": "succeeded",
+            "start": "completed",
+            "check": "completed",
+            "yes": "completed",
+            "yes_after": "completed",
             "no": "skipped",
         }
         assert ran.output_data == {"yes_after": "after"}
@@ -123,19 +123,87 @@ class TestBranches:
             ],
         )
         execution = inline_engine.run(make_workflow(definition), {"go": False})
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
         assert statuses(execution)["a"] == "skipped"
         assert execution.output_data == {"after": {"b": "B"}}
 
-    def test_join_without_merge_is_skipped_when_one_input_is(self, inline_engine, make_workflow):
+    def test_join_after_a_condition_runs_whichever_side_was_taken(self, inline_engine, make_workflow):
+        """none_failed_min_one_success: the two sides of an IF meet again without a merge."""
+        definition = branchy(
+            node("a", "transform", value="A"),
+            node("b", "transform", value="B"),
+            node("join", "transform", value="{{ (steps.a.output or steps.b.output) ~ '!' }}"),
+            edges=[edge("check", "a", "true"), edge("check", "b", "false"), edge("a", "join"), edge("b", "join")],
+        )
+        workflow = make_workflow(definition)
+        for go, side, other in ((True, "A", "b"), (False, "B", "a")):
+            execution = inline_engine.run(workflow, {"go": go})
+            assert (execution.status, execution.output_data) == ("completed", {"join": f"{side}!"})
+            assert (statuses(execution)[other], statuses(execution)["join"]) == ("skipped", "completed")
+
+    def test_join_fed_by_a_taken_edge_and_a_skipped_branch_runs(self, inline_engine, make_workflow):
         definition = branchy(
             node("a", "transform", value="A"),
             node("join", "transform", value="joined"),
             edges=[edge("check", "a", "true"), edge("a", "join"), edge("start", "join")],
         )
         execution = inline_engine.run(make_workflow(definition), {"go": False})
-        assert statuses(execution)["join"] == "skipped"
-        assert execution.status == "succeeded"
+        assert (statuses(execution)["a"], statuses(execution)["join"]) == ("skipped", "completed")
+        assert execution.output_data == {"join": "joined"}
+
+    def test_join_is_skipped_only_when_no_input_was_taken(self, inline_engine, make_workflow):
+        definition = branchy(
+            node("a", "transform", value="A"),
+            node("b", "transform", value="B"),
+            node("join", "transform", value="joined"),
+            node("after", "transform", value="after"),
+            node("no", "transform", value="no"),
+            edges=[
+                edge("check", "a", "true"),
+                edge("check", "b", "true"),
+                edge("a", "join"),
+                edge("b", "join"),
+                edge("join", "after"),
+                edge("check", "no", "false"),
+            ],
+        )
+        execution = inline_engine.run(make_workflow(definition), {"go": False})
+        assert {k: v for k, v in statuses(execution).items() if v == "skipped"} == {
+            "a": "skipped", "b": "skipped", "join": "skipped", "after": "skipped"
+        }  # fmt: skip
+        assert (execution.status, execution.output_data) == ("completed", {"no": "no"})
+
+    def test_join_after_a_switch(self, inline_engine, make_workflow):
+        definition = {
+            "nodes": [
+                node("start", "trigger.manual"),
+                node(
+                    "route",
+                    "switch",
+                    value="{{ input.kind }}",
+                    cases=[{"port": "bug", "equals": "bug"}, {"port": "idea", "equals": "idea"}],
+                ),
+                node("bug", "transform", value="triage"),
+                node("idea", "transform", value="backlog"),
+                node(
+                    "join",
+                    "transform",
+                    value="{{ steps.bug.output or steps.idea.output or 'other' }}",
+                ),
+            ],
+            "edges": [
+                edge("start", "route"),
+                edge("route", "bug", "bug"),
+                edge("route", "idea", "idea"),
+                edge("route", "join", "default"),
+                edge("bug", "join"),
+                edge("idea", "join"),
+            ],
+        }
+        workflow = make_workflow(definition)
+        for kind, expected in (("bug", "triage"), ("idea", "backlog"), ("question", "other")):
+            execution = inline_engine.run(workflow, {"kind": kind})
+            assert (execution.status, execution.output_data) == ("completed", {"join": expected}), kind
 
     def test_diamond_both_taken(self, inline_engine, make_workflow):
         definition = {
@@ -169,8 +237,8 @@ class TestBranches:
         workflow = make_workflow(definition)
         deep = inline_engine.run(workflow, {"go": True, "level": 2})
         assert statuses(deep) | {} == {
-            "start": "succeeded", "check": "succeeded", "inner": "succeeded", "deep": "succeeded",
-            "shallow": "skipped", "m": "succeeded", "else": "skipped",
+            "start": "completed", "check": "completed", "inner": "completed", "deep": "completed",
+            "shallow": "skipped", "m": "completed", "else": "skipped",
         }  # fmt: skip
         assert deep.output_data == {"m": {"deep": "deep"}}
         skipped = inline_engine.run(workflow, {"go": False, "level": 2})
@@ -223,7 +291,7 @@ class TestBranches:
         )
         definition["nodes"][1]["disabled"] = True
         execution = inline_engine.run(make_workflow(definition))
-        assert statuses(execution) == {"start": "succeeded", "off": "skipped", "after": "succeeded"}
+        assert statuses(execution) == {"start": "completed", "off": "skipped", "after": "completed"}
 
 
 class TestErrors:
@@ -254,14 +322,14 @@ class TestErrors:
 
     def test_continue(self, inline_engine, make_workflow):
         execution = inline_engine.run(make_workflow(self.failing("continue")))
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
         assert statuses(execution)["bad"] == "failed"
-        assert statuses(execution)["after"] == "succeeded"
+        assert statuses(execution)["after"] == "completed"
         assert execution.output_data == {"handler": "failed"}
 
     def test_error_port(self, inline_engine, make_workflow):
         execution = inline_engine.run(make_workflow(self.failing("error_port")))
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
         assert statuses(execution)["after"] == "skipped"
         assert execution.output_data == {"handler": "flaky failure on attempt 1"}
 
@@ -276,7 +344,7 @@ class TestErrors:
         assert [d[2] for d in inline_engine.dispatcher.deferred] == []  # the second backoff ran inside run_deferred
         execution.refresh_from_db()
         step.refresh_from_db()
-        assert (execution.status, step.attempt, step.output["attempt"]) == ("succeeded", 3, 3)
+        assert (execution.status, step.attempt, step.output["attempt"]) == ("completed", 3, 3)
         warnings = ExecutionLog.objects.filter(execution=execution, level="warning").values_list("message", flat=True)
         assert [w.split(";")[1].strip() for w in warnings] == ["retrying in 2s", "retrying in 3s"]  # capped
 
@@ -331,7 +399,7 @@ class TestWaiting:
         StepRun.objects.filter(pk=step.pk).update(wake_at=timezone.now() - timedelta(seconds=1))
         assert inline_engine.drive(recovery.sweep).woken == 1
         execution.refresh_from_db()
-        assert (execution.status, execution.output_data) == ("succeeded", {"after": "done"})
+        assert (execution.status, execution.output_data) == ("completed", {"after": "done"})
         assert inline_engine.drive(recovery.sweep).woken == 0
 
     def test_short_delay_uses_a_countdown(self, inline_engine, make_workflow):
@@ -341,7 +409,7 @@ class TestWaiting:
         StepRun.objects.filter(execution=execution).update(wake_at=timezone.now())
         inline_engine.run_deferred()
         execution.refresh_from_db()
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
 
     def test_cancel_during_a_delay(self, inline_engine, make_workflow):
         definition = linear(
@@ -350,7 +418,7 @@ class TestWaiting:
         execution = inline_engine.run(make_workflow(definition))
         cancelled = inline_engine.drive(lambda: execution_cancel(execution=execution))
         assert cancelled.status == "cancelled"
-        assert statuses(cancelled) == {"start": "succeeded", "wait": "cancelled", "after": "cancelled"}
+        assert statuses(cancelled) == {"start": "completed", "wait": "cancelled", "after": "cancelled"}
         StepRun.objects.filter(execution=execution).update(wake_at=timezone.now())
         assert inline_engine.drive(recovery.sweep).woken == 0
 
@@ -374,6 +442,22 @@ class TestWaiting:
         )
         assert decided.output_data == {"refund": "refunded"}
         assert decided.steps.get(node_id="ask").output == {"approved": True, "by": user.email, "comment": "ok"}
+
+    def test_join_after_an_approval_runs_on_either_decision(self, inline_engine, make_workflow, user):
+        definition = self.approval_definition()
+        definition["nodes"].append(node("notify", "transform", value="{{ 'done: ' ~ steps.ask.output.approved }}"))
+        definition["edges"] += [edge("refund", "notify"), edge("deny", "notify")]
+        workflow = make_workflow(definition)
+        for approved in (True, False):
+            execution = inline_engine.run(workflow, {"amount": 5})
+            assert execution.status == "waiting"
+            decided = inline_engine.drive(
+                lambda execution=execution, approved=approved: approval_decide(
+                    execution=execution, node_id="ask", actor=user, approved=approved
+                )
+            )
+            assert (decided.status, decided.output_data) == ("completed", {"notify": f"done: {approved}"})
+            assert statuses(decided)["refund" if not approved else "deny"] == "skipped"
 
     def test_approval_by_named_approver_only(self, inline_engine, make_workflow, make_user, user):
         approver, stranger = make_user(), make_user()
@@ -415,9 +499,9 @@ class TestChildren:
             )
         )
         execution = inline_engine.run(parent, {"x": 4})
-        assert (execution.status, execution.output_data) == ("succeeded", {"sub": {"times": 40}})
+        assert (execution.status, execution.output_data) == ("completed", {"sub": {"times": 40}})
         kid = Execution.objects.get(parent=execution)
-        assert (kid.trigger, kid.status) == ("sub_workflow", "succeeded")
+        assert (kid.trigger, kid.status) == ("sub_workflow", "completed")
 
     def test_sub_workflow_failure_fails_the_step(self, inline_engine, make_workflow):
         child = self.child_workflow(make_workflow, fail_on=1)
@@ -455,7 +539,7 @@ class TestChildren:
             )
         )
         execution = inline_engine.run(parent, {"xs": [5, 1, 4, 2, 3, 9, 7]})
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
         assert execution.output_data == {"loop": [{"times": v * 10} for v in [5, 1, 4, 2, 3, 9, 7]]}
         assert sorted(Execution.objects.filter(parent=execution).values_list("child_index", flat=True)) == list(
             range(7)
@@ -512,7 +596,7 @@ class TestRunPolicies:
         )
         definition["edges"][-1]["source_port"] = "approved"
         execution = inline_engine.run(make_workflow(definition), mode=Execution.Mode.DRY_RUN)
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
         assert execution.steps.get(node_id="wait").output == {
             "waited_seconds": 0,
             "simulated": True,
@@ -570,7 +654,7 @@ class TestRunPolicies:
         fixed.touch()  # whatever made it fail is fixed
         retry = inline_engine.drive(lambda: execution_retry(execution=failed, actor=None))
         retry.refresh_from_db()
-        assert retry.status == "succeeded"
+        assert retry.status == "completed"
         assert retry.retry_of_id == failed.pk
         reused = retry.steps.get(node_id="once")
         assert (reused.started_at, reused.attempt) == (kept.started_at, kept.attempt)
@@ -597,7 +681,7 @@ class TestDurability:
         step = execution.steps.get(node_id="f")
         assert runner.complete_step(step.pk, 1, runner.Outcome(error="too late")) is False
         step.refresh_from_db()
-        assert step.status == "succeeded"
+        assert step.status == "completed"
 
     def test_crash_between_commit_and_enqueue_is_recovered(self, inline_engine, make_workflow, settings):
         workflow = make_workflow(linear(node("start", "trigger.manual"), node("f", "test.flaky", value=1)))
@@ -609,7 +693,7 @@ class TestDurability:
         later = timezone.now() + timedelta(seconds=settings.FLOWBUILDER_REQUEUE_AFTER_SECONDS + 1)
         assert inline_engine.drive(lambda: recovery.sweep(now=later)).starts_requeued == 1
         execution.refresh_from_db()
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
 
     def test_lost_step_message_is_requeued(self, inline_engine, make_workflow, settings):
         workflow = make_workflow(linear(node("start", "trigger.manual"), node("f", "test.flaky", value=1)))
@@ -623,7 +707,7 @@ class TestDurability:
         later = timezone.now() + timedelta(seconds=settings.FLOWBUILDER_REQUEUE_AFTER_SECONDS + 1)
         assert inline_engine.drive(lambda: recovery.sweep(now=later)).steps_requeued == 1
         execution.refresh_from_db()
-        assert execution.status == "succeeded"
+        assert execution.status == "completed"
 
     def test_step_whose_worker_died_runs_again(self, inline_engine, make_workflow):
         workflow = make_workflow(linear(node("start", "trigger.manual"), node("f", "test.flaky", value=1)))
@@ -637,5 +721,5 @@ class TestDurability:
         report = inline_engine.drive(recovery.sweep)
         assert report.lost_steps_rerun == 1
         step.refresh_from_db()
-        assert (step.status, step.attempt) == ("succeeded", 2)
+        assert (step.status, step.attempt) == ("completed", 2)
         assert ExecutionLog.objects.filter(execution=execution, message__contains="was lost").exists()

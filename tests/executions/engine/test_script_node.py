@@ -61,11 +61,11 @@ class TestInline:
             "output = {'fib': fib(inputs['n']), 'total': sum(inputs['items'])}\n"
         )
         execution = inline_engine.run(make_workflow(pipeline(code)), {"items": [1, 2, 3.5], "n": 10})
-        assert execution.status == "succeeded", execution.error
+        assert execution.status == "completed", execution.error
         assert execution.output_data == {"result": {"fib": 55, "total": 6.5}}
         assert logs_of(execution, "calc") == [("info", "items: 3"), ("info", "label: weekly")]
         step = execution.steps.get(node_id="calc")
-        assert (step.status, step.output) == ("succeeded", {"fib": 55, "total": 6.5})
+        assert (step.status, step.output) == ("completed", {"fib": 55, "total": 6.5})
 
     def test_an_exception_fails_the_step_with_the_script_traceback(self, inline_engine, make_workflow):
         execution = inline_engine.run(
@@ -118,7 +118,7 @@ class TestInline:
             {"items": [], "n": 10},
             mode=Execution.Mode.DRY_RUN,
         )
-        assert (execution.status, execution.output_data) == ("succeeded", {"result": 55})
+        assert (execution.status, execution.output_data) == ("completed", {"result": 55})
         assert logs_of(execution, "calc") == [("info", "real")]
 
     def test_refused_without_isolation(self, inline_engine, make_workflow, settings):
@@ -136,7 +136,7 @@ class TestInline:
         execution = inline_engine.run(
             make_workflow(pipeline(FIB + "print('ok')\noutput = fib(inputs['n'])")), {"items": [], "n": 10}
         )
-        assert (execution.status, execution.output_data) == ("succeeded", {"result": 55})
+        assert (execution.status, execution.output_data) == ("completed", {"result": 55})
         logs = logs_of(execution, "calc")
         assert logs[0][0] == "warning"
         assert "FLOWBUILDER_SCRIPT_ISOLATION=process" in logs[0][1]
@@ -158,7 +158,7 @@ def test_on_a_celery_worker(celery_worker, make_workflow):
     with transaction.atomic():
         execution, _ = execution_start(workflow=workflow, input_data={})
     execution = wait_finished(execution.pk, timeout=60)
-    assert (execution.status, execution.output_data) == ("succeeded", [55, 56, 57])
+    assert (execution.status, execution.output_data) == ("completed", [55, 56, 57])
     assert [logs_of(execution, f"s{i}") for i in range(3)] == [[("info", f"step {i}")] for i in range(3)]
 
 
@@ -168,7 +168,7 @@ def test_nul_characters_are_stored_as_replacement_characters(inline_engine, make
     code = "print('line\\x00one')\noutput = {'text': 'a\\x00b', 'key\\x00': ['\\x00']}"
     definition = linear(node("start", "trigger.manual"), node("calc", "script", code=code))
     execution = inline_engine.run(make_workflow(definition), {})
-    assert execution.status == "succeeded", execution.error
+    assert execution.status == "completed", execution.error
     assert execution.steps.get(node_id="calc").output == {"text": "a\ufffdb", "key\ufffd": ["\ufffd"]}
     assert logs_of(execution, "calc") == [("info", "line\ufffdone")]
 

@@ -52,7 +52,7 @@ def test_connect_mid_run_gets_the_snapshot_then_every_update_in_order(celery_wor
     assert snapshot["type"] == "snapshot"
     assert (snapshot["execution_id"], snapshot["status"]) == (str(execution.pk), "running")
     assert snapshot["steps"] == [
-        {"node_id": "start", "status": "succeeded", "attempt": 1},
+        {"node_id": "start", "status": "completed", "attempt": 1},
         {"node_id": "hold", "status": "running", "attempt": 1},
         {"node_id": "after", "status": "pending", "attempt": 0},
         {"node_id": "end", "status": "pending", "attempt": 0},
@@ -63,19 +63,19 @@ def test_connect_mid_run_gets_the_snapshot_then_every_update_in_order(celery_wor
     assert updates[-1]["seq"] == final.event_seq  # nothing lost, nothing after the end
     steps = [(m["data"]["node_id"], m["data"]["status"]) for m in updates if m["type"] == "step_update"]
     assert steps == [
-        ("hold", "succeeded"),
+        ("hold", "completed"),
         ("after", "pending"),  # queued
         ("after", "running"),  # claimed by a worker
-        ("after", "succeeded"),
-        ("end", "succeeded"),
+        ("after", "completed"),
+        ("end", "completed"),
     ]
     logs = [m["data"]["message"] for m in updates if m["type"] == "log"]
     assert logs[:2] == ["held", "after the gate"]
-    assert logs[-1].startswith("Run succeeded")
+    assert logs[-1].startswith("Run completed")
     last = updates[-1]
     assert (last["type"], last["status"], last["progress"], last["current_step"]) == (
         "execution_completed",
-        "succeeded",
+        "completed",
         100,
         "",
     )
@@ -97,7 +97,7 @@ def wait_for_step(execution, node_id, status):
 
 def publish(execution, first_seq, *node_ids):
     """What the runner publishes after a commit: one step_update per node id."""
-    events = [{"type": "step_update", "data": {"node_id": n, "status": "succeeded", "attempt": 1}} for n in node_ids]
+    events = [{"type": "step_update", "data": {"node_id": n, "status": "completed", "attempt": 1}} for n in node_ids]
     broadcast.publish(broadcast.execution_snapshot(execution), events, first_seq=first_seq)
     assert broadcast.flush()
 
@@ -108,7 +108,7 @@ def held_run(user):
     execution = ExecutionFactory(
         workflow=WorkflowFactory(owner=user), status=Execution.Status.RUNNING, event_seq=5, current_step="a"
     )
-    StepRun.objects.create(execution=execution, node_id="start", node_type="trigger.manual", status="succeeded")
+    StepRun.objects.create(execution=execution, node_id="start", node_type="trigger.manual", status="completed")
     StepRun.objects.create(execution=execution, node_id="a", node_type="test.slow", status="running", attempt=1)
     return execution
 

@@ -81,7 +81,7 @@ def test_streams_what_is_there_then_new_lines_and_ends_with_the_run(
         logs, end = read_to_end(response, lines)
     final = wait_finished(execution.pk)
     assert [line["message"] for line in logs][:2] == ["at the gate", "after the gate"]
-    assert logs[-1]["message"].startswith("Run succeeded")
+    assert logs[-1]["message"].startswith("Run completed")
     expected = list(ExecutionLog.objects.filter(execution=execution).order_by("id").values_list("id", flat=True))
     assert [int(first["id"])] + [line["id"] for line in logs] == expected
     assert end == {"execution_id": str(execution.pk), "status": final.status}
@@ -98,7 +98,7 @@ def test_last_event_id_resumes_and_an_ended_run_says_204(asgi_server, celery_wor
     with stream(asgi_server, execution.pk, headers={"Authorization": f"Bearer {token}"}) as response:
         everything, end = read_to_end(response)
     assert [line["id"] for line in everything] == ids
-    assert end["status"] == "succeeded"
+    assert end["status"] == "completed"
     # EventSource reconnects with the id it saw last; query parameters do for it what headers cannot.
     with stream(asgi_server, execution.pk, headers={"Last-Event-ID": str(ids[0])}, params={"token": token}) as response:
         assert response.status_code == 200

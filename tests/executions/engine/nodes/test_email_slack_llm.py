@@ -66,7 +66,7 @@ def test_email_through_an_smtp_credential(run, smtp_server, smtp_credential):
         },
         input_data={"email": "ada@example.com", "name": "Ada"},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     [message] = received(smtp_server, 1)
     assert message["authenticated"] is True  # it logged in with the credential
     assert message["mail_from"] == "flows@example.com"
@@ -92,7 +92,7 @@ def test_email_through_the_servers_mail_settings(run, smtp_server, settings):
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.DEFAULT_FROM_EMAIL = "server@example.com"
     execution, step = run("email", {"to": "bob@example.com, eve@example.com", "subject": "S", "body": "B"})
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     [message] = received(smtp_server, 1)
     assert (message["mail_from"], sorted(message["rcpt_tos"])) == (
         "server@example.com",
@@ -133,7 +133,7 @@ def test_email_bad_recipient_and_dry_run(run, smtp_server, smtp_credential):
         {"to": "a@example.com", "subject": "S", "body": "B", "html": "<b>B</b>", "credential": str(smtp_credential.pk)},
         mode=Execution.Mode.DRY_RUN,
     )
-    assert execution.status == "succeeded"
+    assert execution.status == "completed"
     assert step.output["simulated"] is True
     assert step.output["would_send"] == {
         "from": "Flows <flows@example.com>",
@@ -161,7 +161,7 @@ def test_slack_posts_to_the_webhook(run, target_server, make_credential):
         {"credential": str(credential.pk), "text": "Run {{ input.n }} done", "blocks": blocks},
         input_data={"n": 7},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output == {"ok": True}
     assert target_server.state["slack"] == [{"text": "Run 7 done", "blocks": blocks}]
 
@@ -208,7 +208,7 @@ def test_llm_prompt_usage_and_cost(run, openai_server, openai_credential, user):
         },
         input_data={"topic": "tides"},
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output["text"] == "echo: Summarise tides"
     assert step.output["usage"] == {"prompt_tokens": 4, "completion_tokens": 3, "total_tokens": 7}
     assert step.output["cost"] == pytest.approx((4 * 0.15 + 3 * 0.60) / 1_000_000)
@@ -243,7 +243,7 @@ def test_llm_json_schema(run, openai_server, openai_credential):
     }
     openai_server.state["replies"] = ['{"sentiment": "positive", "score": 0.9}']
     execution, step = run("llm", {"credential": str(openai_credential.pk), "prompt": "Rate it", "json_schema": schema})
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output["json"] == {"sentiment": "positive", "score": 0.9}
     sent = json.loads(openai_server.hits[-1]["body"])
     assert sent["response_format"] == {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}

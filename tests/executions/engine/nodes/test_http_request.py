@@ -34,7 +34,7 @@ def test_get_json(run, target_server):
     execution, step = run(
         {"url": target_server.url("/echo"), "query": {"q": "books", "n": 3}, "headers": {"X-Trace": "t1"}}
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output["status"] == 200
     assert step.output["headers"]["content-type"] == "application/json"
     body = step.output["body"]
@@ -55,7 +55,7 @@ def test_bodies(run, target_server, body_type, body, content_type, sent):
     execution, step = run(
         {"method": "POST", "url": target_server.url("/echo"), "body": body, "body_type": body_type, "headers": headers}
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     echoed = step.output["body"]
     assert echoed["body"].replace(" ", "") == sent.replace(" ", "") if body_type == "json" else echoed["body"] == sent
     assert echoed["headers"]["content-type"] == (content_type or "text/xml")
@@ -88,7 +88,7 @@ def test_fail_on_status(run, target_server):
     assert step.error["data"]["body"]["error"] == "as asked"
 
     execution, step = run({"url": target_server.url("/status/404"), "fail_on_status": False})
-    assert execution.status == "succeeded"
+    assert execution.status == "completed"
     assert step.output["status"] == 404
 
 
@@ -193,7 +193,7 @@ def test_localhost_is_refused_without_an_allow_list(run, target_server, settings
 def test_credential_injection(run, target_server, make_credential, kind, data, path):
     credential = make_credential(kind, data)
     execution, step = run({"url": target_server.url(path), "credential": str(credential.pk)})
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output["body"] == {"ok": True}
     assert Credential.objects.get(pk=credential.pk).last_used_at is not None
 
@@ -202,7 +202,7 @@ def test_the_secret_is_redacted_from_output_logs_and_errors(run, target_server, 
     token = "bearer-token-that-must-not-leak-42"
     credential = make_credential("http_bearer", {"token": token})
     execution, step = run({"url": target_server.url("/echo"), "credential": str(credential.pk)})
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert target_server.hits[-1]["headers"]["authorization"] == f"Bearer {token}"  # it was sent…
     assert step.output["body"]["headers"]["authorization"] == "Bearer [redacted]"  # …and not kept
     stored = json.dumps([step.output, execution.output_data])
@@ -229,7 +229,7 @@ def test_dry_run_redacts_what_it_would_send(run, target_server, make_credential)
         },
         mode=Execution.Mode.DRY_RUN,
     )
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output == {
         "simulated": True,
         "would_send": {
@@ -257,7 +257,7 @@ def test_oauth2_token_is_refreshed_when_rejected(run, target_server, make_creden
         },
     )
     execution, step = run({"url": target_server.url("/oauth/protected"), "credential": str(credential.pk)})
-    assert execution.status == "succeeded", step.error
+    assert execution.status == "completed", step.error
     assert step.output["body"]["ok"] is True
     assert step.output["body"]["auth"] == "Bearer [redacted]"  # the refreshed token is redacted too
     stored = credential_data(Credential.objects.get(pk=credential.pk))
