@@ -30,6 +30,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 test: $(VENV)/.installed lint
 	$(PY) manage.py makemigrations --check --dry-run

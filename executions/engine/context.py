@@ -90,7 +90,7 @@ def render_config(node: Node, node_type: NodeType, context: Mapping[str, Any]) -
     if error is not None:
         where = "config" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         raise NodeError(_schema_message(where, error), retryable=False)
-    return config
+    return dict(config)
 
 
 def _schema_message(where: str, error: Any) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterError, croniter
@@ -144,7 +145,7 @@ def beat_fields(expression: str) -> dict[str, str]:
     cron = croniter(_checked(expression))
     minute, hour, day_of_month, month, day_of_week = cron.expanded
 
-    def joined(values: list) -> str:
+    def joined(values: list[Any]) -> str:
         return "*" if values == ["*"] else ",".join(str(v) for v in values)
 
     raw_dom, raw_dow = expression.split()[2], expression.split()[4]

@@ -293,7 +293,9 @@ def _steps_in(source: str) -> frozenset[str]:
     called = {id(call.node) for call in tree.find_all(nodes.Call)}
     found = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        if id(node) in called or not (isinstance(node.node, nodes.Name) and node.node.name == "steps"):
+        if not isinstance(node, (nodes.Getattr, nodes.Getitem)) or id(node) in called:
+            continue
+        if not (isinstance(node.node, nodes.Name) and node.node.name == "steps"):
             continue
         if isinstance(node, nodes.Getattr):
             found.add(node.attr)

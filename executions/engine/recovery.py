@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -139,7 +140,7 @@ def start_held_runs(workflow_id: Any) -> int:
                     continue
                 schedule_busy = True
             Execution.objects.filter(pk=execution.pk).update(dispatched_at=now)
-            transaction.on_commit(lambda execution_id=execution.pk: dispatcher().start_execution(execution_id))
+            transaction.on_commit(partial(runner.send_start, execution.pk))
             running += 1
             started += 1
         return started
@@ -151,4 +152,4 @@ def _waits_for_previous_schedule(execution: Execution) -> bool:
         return False
     definition = execution.workflow_version.definition
     trigger = next((n for n in definition.get("nodes", []) if n.get("type") == "trigger.schedule"), None)
-    return bool(trigger) and (trigger.get("config") or {}).get("overlap") == "queue"
+    return trigger is not None and (trigger.get("config") or {}).get("overlap") == "queue"

@@ -23,12 +23,12 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
 from executions import broadcast
@@ -94,7 +94,7 @@ class Run:
     dirty_steps: set[str] = field(default_factory=set)
     events: list[dict[str, Any]] = field(default_factory=list)
     logs: list[ExecutionLog] = field(default_factory=list)
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # --- bookkeeping -------------------------------------------------------------
@@ -118,7 +118,7 @@ class Run:
             ExecutionLog(execution=self.execution, node_id=node_id, level=level, message=message[:10_000], data=data)
         )
 
-    def later(self, callback: Callable[[], None]) -> None:
+    def later(self, callback: Callable[[], object]) -> None:
         self.after_commit.append(callback)
 
     def step_views(self, node_ids: set[str]) -> dict[str, dict[str, Any]]:
@@ -209,7 +209,7 @@ def _save_steps(steps: list[StepRun]) -> None:
         groups.setdefault(extra, []).append(step)
     quote = connection.ops.quote_name
     for extra, group in groups.items():
-        fields = [StepRun._meta.get_field(name) for name in (*STEP_STATE_FIELDS, *extra)]
+        fields = [cast("Field[Any, Any]", StepRun._meta.get_field(name)) for name in (*STEP_STATE_FIELDS, *extra)]
         assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
         sql = f"UPDATE {quote(StepRun._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 (names from the model)
         params = [
@@ -473,7 +473,7 @@ def _redacted(outcome: Outcome) -> Outcome:
 def _backoff(node: Node, attempt: int) -> float:
     base = float(node.retry.get("backoff_seconds", 1))
     cap = float(node.retry.get("backoff_max_seconds", 3600))
-    return min(cap, base * (2 ** max(0, attempt - 1)))
+    return min(cap, base * 2.0 ** max(0, attempt - 1))
 
 
 def _fail_step(run: Run, step: StepRun, message: str, *, retryable: bool, data: Any = None) -> None:
@@ -533,6 +533,11 @@ def _wait(run: Run, step: StepRun, wait: Wait) -> None:
         _start_children(run, step, wait.children)
 
 
+def send_start(execution_id: Any) -> None:
+    """Queue a run's start (after commit: the rows are the outbox, the sweep resends a lost message)."""
+    dispatcher().start_execution(execution_id)
+
+
 def _start_children(run: Run, step: StepRun, children: tuple[ChildRun, ...], *, detached: bool = False) -> None:
     from executions.services import child_execution_create
 
@@ -552,7 +557,7 @@ def _start_children(run: Run, step: StepRun, children: tuple[ChildRun, ...], *, 
             return
         run.log("info", f"Started child run {created.pk}", node_id=step.node_id, data={"execution_id": str(created.pk)})
         child_id = created.pk
-        run.later(lambda child_id=child_id: dispatcher().start_execution(child_id))
+        run.later(partial(send_start, child_id))
 
 
 # --- finishing ----------------------------------------------------------------------
@@ -620,7 +625,7 @@ def _finish(run: Run, status: str, error: dict[str, Any] | None = None) -> None:
     if status != Execution.Status.COMPLETED:  # a run that succeeded has no children left running
         children = Execution.objects.filter(parent=execution, status__in=Execution.ACTIVE).values_list("pk", flat=True)
         for child_id in children:
-            run.later(lambda child_id=child_id: cancel_execution(child_id, reason="The parent run ended"))
+            run.later(partial(cancel_execution, child_id, reason="The parent run ended"))
     execution_id = execution.pk
     if execution.parent_step_id:
         run.later(lambda: dispatcher().child_finished(execution_id))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -339,7 +339,7 @@ def find_cycle(outgoing: Mapping[str, Iterable[Any]]) -> list[str] | None:
     for root in outgoing:
         if color[root] != white:
             continue
-        stack: list[tuple[str, Iterable[Any]]] = [(root, iter(outgoing[root]))]
+        stack: list[tuple[str, Iterator[Any]]] = [(root, iter(outgoing[root]))]
         path = [root]
         color[root] = grey
         while stack:

@@ -29,7 +29,7 @@ SMTP_TIMEOUT = 30
 
 def _addresses(ctx: NodeContext, key: str) -> list[str]:
     value = ctx.config.get(key)
-    if value in (None, ""):
+    if value is None or value == "":
         return []
     items = [value] if isinstance(value, str) else list(value)
     # "a@x.org, b@y.org" in one string is a common way to write several.

@@ -132,8 +132,8 @@ def execute(ctx: NodeContext) -> NodeResult:
     if ctx.dry_run:
         would_send = {"url": f"{provider.base_url}/chat/completions", **body}
         if references:  # checked as a real run would; named, not read
-            images = engine_files.describe_files(ctx, references, accept=_image_refusal)
-            would_send["images"] = [info.describe() for info in images]
+            described = engine_files.describe_files(ctx, references, accept=_image_refusal)
+            would_send["images"] = [info.describe() for info in described]
         return NodeResult(output={"simulated": True, "would_send": would_send})
     if references:
         images = engine_files.read_files(ctx, references, accept=_image_refusal)
