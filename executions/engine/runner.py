@@ -36,7 +36,7 @@ from executions.engine import context as node_context
 from executions.engine import credentials
 from executions.engine.definition import Graph, Node
 from executions.engine.dispatch import dispatcher
-from executions.engine.types import ChildRun, NodeContext, NodeError, NodeResult, Wait
+from executions.engine.types import ChildRun, Inbound, NodeContext, NodeError, NodeResult, Readiness, Wait
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.signals import execution_finished as execution_finished_signal
 from workflows.models import WorkflowVersion
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 WORKER_NAME = f"{socket.gethostname()}"
 
-RUN, WAIT, SKIP = "run", "wait", "skip"
+RUN, WAIT, SKIP = Readiness.RUN, Readiness.WAIT, Readiness.SKIP
 # What the runner changes on an execution; the (large) input is never rewritten,
 # and the output only when the run ends (it is not even loaded before).
 EXECUTION_STATE_FIELDS = [
@@ -276,7 +276,7 @@ def start_execution(execution_id: Any) -> None:
 # --- the decision loop -------------------------------------------------------------
 
 
-def _readiness(run: Run, node: Node) -> str:
+def _readiness(run: Run, node: Node) -> Readiness:
     incoming = run.graph.incoming[node.id]
     if not incoming:
         return WAIT  # the trigger runs at start; nodes nothing leads to never run
@@ -287,12 +287,9 @@ def _readiness(run: Run, node: Node) -> str:
             resolved += 1
             if edge.source_port in (source.ports or ()):
                 taken += 1
-    if node.type == "merge":
-        if node.config.get("mode") == "first" and taken:
-            return RUN
-        if resolved < len(incoming):
-            return WAIT
-        return RUN if taken else SKIP
+    join_rule = node_context.node_type_of(node).joins
+    if join_rule is not None:
+        return join_rule(node.config, Inbound(total=len(incoming), resolved=resolved, taken=taken))
     # Airflow's none_failed_min_one_success, what users of n8n and Windmill expect after an IF: a node
     # that several edges lead to runs once every one of them is decided and at least one was taken, so
     # the two sides of a condition can meet again without a merge. A single-input chain skips as before.
@@ -583,7 +580,9 @@ def _maybe_finish(run: Run) -> None:
 def _final_output(run: Run) -> Any:
     graph = run.graph
     outputs = [
-        n for n in graph.nodes.values() if n.type == "output" and run.steps[n.id].status == StepRun.Status.COMPLETED
+        n
+        for n in graph.nodes.values()
+        if node_context.node_type_of(n).sets_output and run.steps[n.id].status == StepRun.Status.COMPLETED
     ]
     leaves = [
         n.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 JSONSchema = dict[str, Any]
@@ -23,6 +24,27 @@ class NodeCategory:
     HUMAN = "human"  # approvals
 
 
+class Readiness(StrEnum):
+    """What the runner does with a pending node once its inbound edges change."""
+
+    RUN = "run"
+    WAIT = "wait"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A node's inbound edges as the runner sees them: how many there are, are decided, were taken."""
+
+    total: int
+    resolved: int
+    taken: int
+
+
+# A node type's own join rule: (its config, its inbound edges) → what to do now.
+JoinRule = Callable[[Mapping[str, Any], Inbound], Readiness]
+
+
 @dataclass(frozen=True)
 class NodeType:
     """A node type's declaration: everything the catalog, the validator and the runner need.
@@ -32,7 +54,10 @@ class NodeType:
     the output ports; ``dynamic_outputs`` computes them from the config when they
     depend on it (``switch``). ``inline`` types do no I/O and never wait, so the
     runner executes them in the task that finished their predecessor.
-    ``side_effects`` types are simulated in dry runs. Config fields named in
+    ``side_effects`` types are simulated in dry runs. ``joins`` decides when a node
+    with several inbound edges runs (``merge``'s modes); without it the rule is
+    "all decided, at least one taken". ``sets_output`` types (``output``) give the
+    run its output; without one, the run's output is its leaves' outputs. Config fields named in
     ``raw_fields`` are not templates (a script's Python code); those in
     ``deferred_fields`` are rendered later by the node itself (``for_each.input``
     per item). ``check`` adds semantic checks the schema cannot express (a
@@ -56,6 +81,8 @@ class NodeType:
     raw_fields: frozenset[str] = frozenset()
     deferred_fields: frozenset[str] = frozenset()
     output_schema: JSONSchema | None = None
+    sets_output: bool = False
+    joins: JoinRule | None = field(default=None, compare=False)
     check: ConfigCheck | None = field(default=None, compare=False)
     execute: Callable[[NodeContext], NodeResult] | None = field(default=None, compare=False)
     resume: Callable[[NodeContext], NodeResult] | None = field(default=None, compare=False)

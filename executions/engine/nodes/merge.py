@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from executions.engine.nodes._schema import config_schema, prop
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeContext, NodeResult, NodeType
+from executions.engine.types import Inbound, NodeCategory, NodeContext, NodeResult, NodeType, Readiness
+
+
+def joins(config: Mapping[str, Any], inbound: Inbound) -> Readiness:
+    """``first`` goes on with the first branch that arrives; ``wait_all`` waits for every branch to be decided."""
+    if config.get("mode") == "first" and inbound.taken:
+        return Readiness.RUN
+    if inbound.resolved < inbound.total:
+        return Readiness.WAIT
+    return Readiness.RUN if inbound.taken else Readiness.SKIP
 
 
 def execute(ctx: NodeContext) -> NodeResult:
@@ -29,6 +41,7 @@ NODE_TYPE = register(
             }
         ),
         inline=True,
+        joins=joins,
         execute=execute,
     )
 )

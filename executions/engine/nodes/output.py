@@ -32,6 +32,7 @@ NODE_TYPE = register(
             }
         ),
         inline=True,
+        sets_output=True,
         execute=execute,
     )
 )
