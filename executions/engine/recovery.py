@@ -8,6 +8,7 @@ so two sweeps racing do each thing once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -45,60 +46,81 @@ def _claim_redispatch(queryset: Any, field: str, now: datetime, before: datetime
     return bool(queryset.filter(**{f"{field}__lt": before}).update(**{field: now}))
 
 
+def _each(report: SweepReport, counter: str, ids: Iterable[Any], handle: Callable[[Any], int | bool]) -> None:
+    """Handle each item in its own savepoint: one that raises is logged and skipped, the rest go on.
+
+    A poisoned run (a definition the runner chokes on, a row a migration left odd) must not stop
+    every other timeout, wake-up and re-queue on the system, as healthchecks' ``sendalerts`` keeps
+    going past a check it cannot handle.
+    """
+    for item in ids:
+        try:
+            with transaction.atomic():
+                done = handle(item)
+        except Exception:
+            logger.exception("Recovery sweep: %s failed for %s; going on with the others", counter, item)
+            continue
+        setattr(report, counter, getattr(report, counter) + int(done))
+
+
 def sweep(now: datetime | None = None) -> SweepReport:
     now = now or timezone.now()
     report = SweepReport()
     stale = now - timedelta(seconds=settings.FLOWBUILDER_REQUEUE_AFTER_SECONDS)
     active = [Execution.Status.RUNNING, Execution.Status.WAITING]
 
+    def requeue_start(execution_id: Any) -> bool:
+        queued = Execution.objects.filter(pk=execution_id, status=Execution.Status.QUEUED)
+        if not _claim_redispatch(queued, "dispatched_at", now, stale):
+            return False
+        dispatcher().start_execution(execution_id)
+        return True
+
+    def requeue_step(step_id: int) -> bool:
+        pending = StepRun.objects.filter(pk=step_id, status=StepRun.Status.PENDING)
+        if not _claim_redispatch(pending, "queued_at", now, stale):
+            return False
+        dispatcher().run_step(step_id)
+        return True
+
+    def dispatch_retry(step_id: int) -> bool:
+        dispatcher().run_step(step_id)
+        return True
+
+    def time_out(execution_id: Any) -> bool:
+        return runner.cancel_execution(
+            execution_id, reason="The run exceeded its timeout", status=Execution.Status.TIMED_OUT
+        )
+
     # Runs queued (rows committed) whose start message never ran.
-    for execution_id in Execution.objects.filter(status=Execution.Status.QUEUED, dispatched_at__lt=stale).values_list(
-        "pk", flat=True
-    )[:1000]:
-        if _claim_redispatch(
-            Execution.objects.filter(pk=execution_id, status=Execution.Status.QUEUED), "dispatched_at", now, stale
-        ):
-            dispatcher().start_execution(execution_id)
-            report.starts_requeued += 1
+    unsent = Execution.objects.filter(status=Execution.Status.QUEUED, dispatched_at__lt=stale)
+    _each(report, "starts_requeued", unsent.values_list("pk", flat=True)[:1000], requeue_start)
 
     # Runs held by a concurrency limit, where a slot is free.
     held = Execution.objects.filter(status=Execution.Status.QUEUED, dispatched_at__isnull=True)
-    for workflow_id in held.values_list("workflow_id", flat=True).distinct()[:1000]:
-        report.held_started += start_held_runs(workflow_id)
+    _each(report, "held_started", held.values_list("workflow_id", flat=True).distinct()[:1000], start_held_runs)
 
     # Steps queued but never claimed (the message was lost, or the worker died before taking it).
     pending = StepRun.objects.filter(status=StepRun.Status.PENDING, queued_at__lt=stale, execution__status__in=active)
-    for step_id in pending.values_list("pk", flat=True)[:5000]:
-        if _claim_redispatch(
-            StepRun.objects.filter(pk=step_id, status=StepRun.Status.PENDING), "queued_at", now, stale
-        ):
-            dispatcher().run_step(step_id)
-            report.steps_requeued += 1
+    _each(report, "steps_requeued", pending.values_list("pk", flat=True)[:5000], requeue_step)
 
     # Steps whose worker stopped renewing the lease.
     lost = StepRun.objects.filter(status=StepRun.Status.RUNNING, lease_expires_at__lt=now)
-    for step_id in lost.values_list("pk", flat=True)[:5000]:
-        report.lost_steps_rerun += runner.recover_lost_step(step_id)
+    _each(report, "lost_steps_rerun", lost.values_list("pk", flat=True)[:5000], runner.recover_lost_step)
 
     # Retries that are due and were not (or could not be) sent with a countdown.
     due = StepRun.objects.filter(
         status=StepRun.Status.RETRYING, next_attempt_at__lt=now - timedelta(seconds=5), execution__status__in=active
     )
-    for step_id in due.values_list("pk", flat=True)[:5000]:
-        dispatcher().run_step(step_id)
-        report.retries_dispatched += 1
+    _each(report, "retries_dispatched", due.values_list("pk", flat=True)[:5000], dispatch_retry)
 
     # Delays that are over, approvals that expired.
     waiting = StepRun.objects.filter(status=StepRun.Status.WAITING, wake_at__lte=now, execution__status__in=active)
-    for step_id in waiting.values_list("pk", flat=True)[:5000]:
-        report.woken += runner.wake_due_step(step_id)
+    _each(report, "woken", waiting.values_list("pk", flat=True)[:5000], runner.wake_due_step)
 
     # Runs past their deadline.
     overdue = Execution.objects.filter(status__in=Execution.ACTIVE, deadline__lt=now)
-    for execution_id in overdue.values_list("pk", flat=True)[:1000]:
-        report.timed_out += runner.cancel_execution(
-            execution_id, reason="The run exceeded its timeout", status=Execution.Status.TIMED_OUT
-        )
+    _each(report, "timed_out", overdue.values_list("pk", flat=True)[:1000], time_out)
 
     if any(report.as_dict().values()):
         logger.info("Recovery sweep: %s", report.as_dict())
