@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -213,6 +214,35 @@ def file_processing_finish(*, execution: Execution) -> int:
         stored.save(update_fields=["status", "processing_result", "processed_at", "updated_at"])
         transaction.on_commit(lambda stored=stored: signals.file_processed.send(sender=StoredFile, file=stored))
     return len(files)
+
+
+def file_processing_reconcile(*, grace_seconds: float = 30) -> int:
+    """Finish the files whose run ended more than ``grace_seconds`` ago but which still say ``processing``.
+
+    The run's end reaches files through an after-commit signal; a worker that dies between that
+    commit and the callback would leave a file ``processing`` for ever (and ``process`` answering
+    409). The rows say what happened, so this sweep (beat, every FLOWBUILDER_FILE_RECONCILE_SECONDS)
+    finishes them. Answers how many files it finished.
+    """
+    ended_before = timezone.now() - timedelta(seconds=grace_seconds)
+    runs = (
+        Execution.objects.filter(
+            files__status=StoredFile.Status.PROCESSING,
+            status__in=Execution.FINISHED,
+            completed_at__lt=ended_before,
+        )
+        .distinct()
+        .order_by()[:1000]
+    )
+    finished = 0
+    for execution in runs:
+        try:
+            finished += file_processing_finish(execution=execution)
+        except Exception:  # one odd row must not stop the others
+            logger.exception("Could not finish the files of run %s", execution.pk)
+    if finished:
+        logger.warning("Finished %d file(s) whose run had ended without telling them", finished)
+    return finished
 
 
 @transaction.atomic

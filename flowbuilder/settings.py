@@ -347,6 +347,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("FLOWBUILDER_WEBHOOK_DELIVERY_SWEEP_SECONDS", default=30),
     },
     "purge-webhook-deliveries": {"task": "webhooks.purge_deliveries", "schedule": 24 * 3600},
+    "reconcile-file-processing": {
+        "task": "files.reconcile_processing",
+        "schedule": env.float("FLOWBUILDER_FILE_RECONCILE_SECONDS", default=60),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -157,3 +157,38 @@ def test_upload_and_process_immediately_on_a_real_worker(celery_worker, make_use
     assert stored.status == "processed", stored.processing_result
     assert stored.processing_result["output"] == {"name": "cat.png", "size": len(png_bytes()), "note": ""}
     assert stored.execution.status == "completed"
+
+
+@pytest.mark.django_db
+def test_a_file_whose_run_ended_without_telling_it_is_finished_by_the_sweep(auth_client, user, inline_engine):
+    """The worker died between the run's commit and the after-commit callback: the file said
+    ``processing`` for ever and ``process`` answered 409. The reconciliation finishes it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from executions.signals import execution_finished
+    from files import receivers, tasks
+
+    workflow = file_workflow(user)
+    file_id = upload(auth_client)["id"]
+    execution_finished.disconnect(receivers._run_finished, dispatch_uid="files.execution_finished")  # the lost callback
+    try:
+        response = inline_engine.drive(
+            lambda: auth_client.post(
+                f"/api/v1/files/{file_id}/process", {"workflow_id": str(workflow.pk)}, format="json"
+            )
+        )
+    finally:
+        execution_finished.connect(receivers._run_finished, dispatch_uid="files.execution_finished")
+    execution = Execution.objects.get(pk=response.json()["execution_id"])
+    assert execution.status == "completed"
+    assert auth_client.get(f"/api/v1/files/{file_id}").json()["status"] == "processing"
+    assert auth_client.post(f"/api/v1/files/{file_id}/process", {}, format="json").status_code == 409
+
+    assert tasks.reconcile_processing() == 0  # within the grace period: the callback may still come
+    Execution.objects.filter(pk=execution.pk).update(completed_at=timezone.now() - timedelta(minutes=1))
+    assert tasks.reconcile_processing() == 1
+    body = auth_client.get(f"/api/v1/files/{file_id}").json()
+    assert (body["status"], body["processing_result"]["status"]) == ("processed", "completed")
+    assert tasks.reconcile_processing() == 0
