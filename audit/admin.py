@@ -22,7 +22,7 @@ class ActorFilter(InputFilter):
         value = (self.value() or "").strip()
         if not value:
             return queryset
-        from executions.selectors import parse_uuid
+        from flowbuilder.ids import parse_uuid
 
         pk = parse_uuid(value)
         return queryset.filter(Q(actor_id=pk) if pk else Q(actor_email__iexact=value))

@@ -13,12 +13,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 
 from audit.context import current
 from audit.models import AuditEvent
 from audit.redaction import clean_changes
+from flowbuilder.batches import delete_in_batches
 
 _UNSET: Any = object()
 
@@ -113,13 +114,7 @@ def audit_purge(*, older_than: timedelta | None = None, dry_run: bool = False, b
     expired = AuditEvent.objects.filter(created_at__lt=cutoff)
     if dry_run:
         return expired.count()
-    total = 0
-    while True:
-        with transaction.atomic():
-            batch = list(expired.order_by("created_at").values_list("pk", flat=True)[:batch_size])
-            if not batch:
-                break
-            total += AuditEvent.objects.filter(pk__in=batch).delete()[0]
+    total = delete_in_batches(expired, batch_size=batch_size)
     if total:
         audit_record(action="audit.purged", changes={"deleted": total, "before": cutoff.isoformat()})
     return total

@@ -85,7 +85,7 @@ class OwnerFilter(InputFilter):
     parameter_name = "owner"
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        from executions.selectors import parse_uuid
+        from flowbuilder.ids import parse_uuid
 
         value = (self.value() or "").strip()
         if not value:

@@ -31,8 +31,8 @@ from console.admin_utils import (
 )
 from executions import services
 from executions.models import Execution, ExecutionLog, StepRun
-from executions.selectors import parse_uuid
 from flowbuilder.api.errors import ApplicationError
+from flowbuilder.ids import parse_uuid
 
 INLINE_LOG_LINES = 200
 RUN_DURATION = ExpressionWrapper(F("completed_at") - F("started_at"), output_field=DurationField())

@@ -26,9 +26,9 @@ from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.utils import timezone
 
 from executions.models import Execution
+from flowbuilder.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def execution_snapshot(execution: Execution) -> dict[str, Any]:
 def build_messages(
     snapshot: dict[str, Any], events: Iterable[dict[str, Any]], *, first_seq: int
 ) -> list[dict[str, Any]]:
-    timestamp = timezone.now().isoformat().replace("+00:00", "Z")
+    timestamp = utc_iso()
     return [
         {
             "type": event["type"],

@@ -7,7 +7,6 @@ Visibility follows workflows: a run is visible to whoever may see its workflow
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -15,6 +14,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from accounts.models import User
 from executions.models import Execution, ExecutionLog, StepRun
 from flowbuilder.api.errors import NotFound
+from flowbuilder.ids import parse_uuid
 from workflows.models import Workflow, WorkflowShare
 from workflows.selectors import workflows_visible_to
 
@@ -28,13 +28,6 @@ _LIST_DEFERRED = (
 
 WAIT_FIRST_INTERVAL = 0.02
 WAIT_MAX_INTERVAL = 0.2
-
-
-def parse_uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def executions_visible_to(user: User) -> QuerySet[Execution]:

@@ -22,13 +22,16 @@ from jsonschema import Draft202012Validator
 
 from accounts.models import User
 from audit.services import audit_record
-from executions.engine import registry, runner
+from executions.engine import runner
+from executions.engine.definition import trigger_node
 from executions.engine.dispatch import dispatcher
 from executions.engine.types import ChildRun, NodeError
 from executions.engine.validation import json_path
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.signals import execution_started
 from flowbuilder.api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
+from flowbuilder.batches import delete_in_batches
+from flowbuilder.ids import parse_uuid
 from workflows.models import Workflow, WorkflowVersion
 from workflows.permissions import workflow_relation_permissions
 
@@ -52,7 +55,7 @@ def _input_problems(definition: dict[str, Any], input_data: Any) -> list[dict[st
     limit = settings.FLOWBUILDER_MAX_INPUT_BYTES
     if size > limit:
         raise PayloadTooLarge(f"input_data is {size:,} bytes; the limit is {limit:,}")
-    trigger = next((n for n in definition["nodes"] if (t := registry.get(n["type"])) and t.is_trigger), None)
+    trigger = trigger_node(definition)
     schema = (
         (trigger or {}).get("config", {}).get("input_schema")
         if trigger and trigger["type"] == "trigger.manual"
@@ -184,7 +187,7 @@ def _replayed(existing: Execution, input_data: Any) -> Execution:
 
 def child_execution_create(*, parent: Execution, parent_step: StepRun | None, child: ChildRun) -> Execution:
     """A sub-workflow or for_each run; raises NodeError when the parent's owner may not run that workflow."""
-    workflow = Workflow.objects.filter(pk=_uuid_or_none(child.workflow_id)).select_related("owner").first()
+    workflow = Workflow.objects.filter(pk=parse_uuid(child.workflow_id)).select_related("owner").first()
     if workflow is None or "workflow:execute" not in workflow_relation_permissions(parent.owner, workflow):
         raise NodeError(f"Workflow '{child.workflow_id}' not found", retryable=False)
     version = current_version(workflow)
@@ -210,15 +213,6 @@ def child_execution_create(*, parent: Execution, parent_step: StepRun | None, ch
     )
     StepRun.objects.bulk_create(_steps_for(execution, version.definition))
     return execution
-
-
-def _uuid_or_none(value: Any) -> Any:
-    import uuid
-
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 @transaction.atomic
@@ -322,15 +316,8 @@ def executions_purge(
     expired = Execution.objects.filter(parent__isnull=True, created_at__lt=cutoff, status__in=Execution.FINISHED)
     if dry_run:
         return expired.count()
-    total = 0
-    while True:
-        with transaction.atomic():
-            batch = list(expired.order_by("created_at").values_list("pk", flat=True)[:batch_size])
-            if not batch:
-                break
-            # Children hang off their parent's row (and their steps off theirs): one cascade.
-            Execution.objects.filter(pk__in=batch).delete()
-            total += len(batch)
+    # Children hang off their parent's row (and their steps off theirs): one cascade per batch.
+    total = delete_in_batches(expired, batch_size=batch_size)
     if total:
         audit_record(
             action="executions.purged",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from accounts.models import User
 from files.models import StoredFile
 from files.storage import file_storage
 from flowbuilder.api.errors import NotFound, PayloadTooLarge
+from flowbuilder.ids import parse_uuid
 
 
 class FileNotAvailable(NotFound):
@@ -25,13 +25,6 @@ class HasOwner(Protocol):
     """An Execution, or a running node's NodeContext: both carry ``owner_id``."""
 
     owner_id: Any
-
-
-def parse_uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def files_of(user: User) -> QuerySet[StoredFile]:

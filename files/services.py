@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from executions.engine.definition import trigger_node
 from executions.engine.nodes.trigger_manual import file_problem
 from executions.models import Execution
 from executions.services import execution_start
@@ -28,9 +29,10 @@ from files.names import safe_filename
 from files.sniffing import SNIFF_BYTES, category_for, sniff
 from files.storage import file_storage, storage_key
 from flowbuilder.api.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
+from flowbuilder.ids import parse_uuid
 from workflows.models import Workflow, WorkflowShare
 from workflows.permissions import workflow_permissions
-from workflows.selectors import trigger_node, workflows_visible_to
+from workflows.selectors import workflows_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ def processing_workflow(*, user: User, workflow_id: Any, granted: frozenset[str]
 
     Raises Forbidden when the user sees it but may not execute it.
     """
-    pk = selectors.parse_uuid(workflow_id)
+    pk = parse_uuid(workflow_id)
     workflow = workflows_visible_to(user).filter(pk=pk).first() if pk else None
     if workflow is None:
         raise ValidationFailed(f"Workflow '{workflow_id}' not found", field="workflow_id")

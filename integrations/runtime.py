@@ -13,9 +13,10 @@ from typing import Any
 from audit.services import audit_credential_use
 from executions.engine.credentials import ResolvedCredential
 from executions.engine.types import NodeError
+from flowbuilder.ids import parse_uuid
 from integrations import credential_types, crypto, services
 from integrations.models import Credential
-from integrations.selectors import _uuid, expected_types_message
+from integrations.selectors import expected_types_message
 
 
 class DatabaseCredentialStore:
@@ -28,7 +29,7 @@ class DatabaseCredentialStore:
         execution_id: Any = None,
         node_id: str = "",
     ) -> ResolvedCredential:
-        key = _uuid(reference)
+        key = parse_uuid(reference)
         credential = Credential.objects.filter(pk=key, owner_id=owner_id).first() if key else None
         if credential is None:
             raise NodeError("Credential not found", retryable=False)
@@ -52,7 +53,7 @@ class DatabaseCredentialStore:
     ) -> dict[str, Any]:
         try:
             return services.credential_refresh(
-                credential_id=_uuid(reference), owner_id=owner_id, seen=seen, refresher=refresher
+                credential_id=parse_uuid(reference), owner_id=owner_id, seen=seen, refresher=refresher
             )
         except services.CredentialGone:
             raise NodeError("Credential not found", retryable=False) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db.models import QuerySet
@@ -10,14 +9,8 @@ from django.db.models import QuerySet
 from accounts.models import User
 from executions.engine.validation import CredentialChecker
 from flowbuilder.api.errors import NotFound
+from flowbuilder.ids import parse_uuid
 from integrations.models import Credential, Integration
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def credential_list(user: User) -> QuerySet[Credential]:
@@ -27,7 +20,9 @@ def credential_list(user: User) -> QuerySet[Credential]:
 def credential_get(*, user: User, credential_id: Any) -> Credential:
     """The user's credential; NotFound for anyone else's (never 403: ids are not confirmed)."""
     credential = (
-        Credential.objects.filter(owner=user, pk=_uuid(credential_id)).first() if _uuid(credential_id) else None
+        Credential.objects.filter(owner=user, pk=parse_uuid(credential_id)).first()
+        if parse_uuid(credential_id)
+        else None
     )
     if credential is None:
         raise NotFound("Credential not found")
@@ -39,7 +34,7 @@ def integration_list(user: User) -> QuerySet[Integration]:
 
 
 def integration_get(*, user: User, integration_id: Any) -> Integration:
-    key = _uuid(integration_id)
+    key = parse_uuid(integration_id)
     integration = integration_list(user).filter(pk=key).first() if key else None
     if integration is None:
         raise NotFound("Integration not found")
@@ -62,7 +57,7 @@ def credential_checker(owner: User) -> CredentialChecker:
 
     def check(reference: str, expected: tuple[str, ...]) -> str | None:
         if reference not in seen:
-            key = _uuid(reference)
+            key = parse_uuid(reference)
             row = Credential.objects.filter(owner=owner, pk=key).values_list("type", flat=True) if key else None
             seen[reference] = row.first() if row is not None else None
         actual = seen[reference]

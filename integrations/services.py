@@ -19,9 +19,9 @@ from django.utils import timezone
 from accounts.models import User
 from audit.services import audit_record
 from flowbuilder.api.errors import Forbidden, ValidationFailed
+from flowbuilder.ids import parse_uuid
 from integrations import credential_types, crypto
 from integrations.models import Credential, Integration
-from integrations.selectors import _uuid
 
 MAX_SETTINGS_BYTES = 64 * 1024
 
@@ -154,7 +154,7 @@ def credential_delete(*, credential: Credential) -> None:
 def _owned_credential(owner: User, credential_id: Any) -> Credential | None:
     if credential_id in (None, ""):
         return None
-    key = _uuid(credential_id)
+    key = parse_uuid(credential_id)
     credential = Credential.objects.filter(owner=owner, pk=key).first() if key else None
     if credential is None:
         raise ValidationFailed("Credential not found", field="credential")

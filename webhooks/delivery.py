@@ -40,6 +40,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from flowbuilder.batches import delete_in_batches
 from integrations import crypto
 from integrations.net import BlockedAddress, current_guard, guarded_client
 from webhooks import signing
@@ -124,13 +125,7 @@ def purge(*, older_than: timedelta | None = None, batch_size: int = 5000) -> int
     expired = WebhookDelivery.objects.filter(
         created_at__lt=timezone.now() - older_than, status__in=WebhookDelivery.FINISHED
     )
-    total = 0
-    while True:
-        batch = list(expired.order_by("created_at").values_list("pk", flat=True)[:batch_size])
-        if not batch:
-            return total
-        WebhookDelivery.objects.filter(pk__in=batch).delete()
-        total += len(batch)
+    return delete_in_batches(expired, batch_size=batch_size)
 
 
 def end_pending(subscription: WebhookSubscription, reason: str) -> int:

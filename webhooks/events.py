@@ -17,11 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from flowbuilder.timestamps import utc_iso
 from webhooks.models import Event
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    return utc_iso(moment) if moment else None
 
 
 def now_iso() -> str:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db.models import QuerySet
 
 from accounts.models import User
 from flowbuilder.api.errors import NotFound
+from flowbuilder.ids import parse_uuid
 from webhooks.models import WebhookDelivery, WebhookSigningSecret, WebhookSubscription
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def webhook_list(user: User) -> QuerySet[WebhookSubscription]:
@@ -25,7 +18,7 @@ def webhook_list(user: User) -> QuerySet[WebhookSubscription]:
 
 def webhook_get(*, user: User, webhook_id: Any) -> WebhookSubscription:
     """The user's subscription; NotFound for anyone else's and for malformed ids."""
-    key = _uuid(webhook_id)
+    key = parse_uuid(webhook_id)
     subscription = webhook_list(user).filter(pk=key).first() if key else None
     if subscription is None:
         raise NotFound("Webhook not found")

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from flowbuilder.api.errors import ValidationFailed
+from flowbuilder.ids import parse_uuid
 from integrations import crypto
 from integrations.net import BlockedAddress, UnresolvableHost, current_guard
 from webhooks import delivery, events, signing
@@ -69,10 +70,7 @@ def _check_events(names: Iterable[str]) -> list[str]:
 def _owned_workflow(owner: User, workflow_id: Any) -> Workflow | None:
     if workflow_id in (None, ""):
         return None
-    try:
-        key = uuid.UUID(str(workflow_id))
-    except ValueError:
-        key = None
+    key = parse_uuid(workflow_id)
     workflow = Workflow.objects.filter(owner=owner, pk=key).first() if key else None
     if workflow is None:  # someone else's is not confirmed either
         raise ValidationFailed("Workflow not found", field="workflow")

@@ -4,18 +4,18 @@
 ``whsec_…`` string), of ``"<t>.<raw body>"``. The timestamp is the time of the
 attempt, so a receiver can refuse replays older than a tolerance; the body is
 signed byte for byte as sent. :func:`verify` is what a Python receiver does
-(the README shows it standalone).
+(the README shows it standalone). The wire format is :mod:`flowbuilder.signing`'s,
+which incoming trigger calls use too.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-import time
+
+from flowbuilder import signing
 
 SECRET_PREFIX = "whsec_"  # noqa: S105  (a prefix, not a secret)
-HEADER = "X-Flowbuilder-Signature"
+HEADER = signing.HEADER
 
 
 def new_secret() -> str:
@@ -28,28 +28,15 @@ def hint_of(secret: str) -> str:
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return signing.digest(secret.encode(), timestamp, body)
 
 
 def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
     """The header value for ``body`` sent now (or at ``timestamp``)."""
-    t = int(time.time()) if timestamp is None else timestamp
-    return f"t={t},v1={signature(secret, t, body)}"
+    return signing.header_value(secret.encode(), body, timestamp)
 
 
 def verify(secret: str, body: bytes, header: str, *, tolerance: int = 300, now: float | None = None) -> bool:
-    """Whether ``header`` signs ``body`` with ``secret`` within ``tolerance`` seconds of ``now``.
-
-    Compares in constant time; any ``v1`` in the header may match (several are
-    sent while a secret is being rotated, should that ever be added).
-    """
-    parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
-    stamps = [v for k, v in parts if k.strip() == "t"]
-    candidates = [v.strip() for k, v in parts if k.strip() == "v1"]
-    if len(stamps) != 1 or not stamps[0].strip().isdigit() or not candidates:
-        return False
-    t = int(stamps[0])
-    if abs((time.time() if now is None else now) - t) > tolerance:
-        return False
-    expected = signature(secret, t, body)
-    return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
+    """Whether ``header`` signs ``body`` with ``secret`` within ``tolerance`` seconds of ``now``."""
+    parsed = signing.parse(header)
+    return parsed is not None and parsed.age(now) <= tolerance and parsed.matches(secret.encode(), body)

@@ -31,7 +31,7 @@ from console.admin_utils import (
     seconds,
 )
 from executions.models import Execution
-from executions.selectors import parse_uuid
+from flowbuilder.ids import parse_uuid
 from workflows import selectors, services
 from workflows.models import Tag, Workflow, WorkflowShare, WorkflowVersion
 

@@ -23,11 +23,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from executions.engine import cron, registry
+from executions.engine import cron
+from executions.engine.definition import trigger_node
 from executions.models import Execution
+from flowbuilder.timestamps import utc_iso
 from workflows.importers import EXPORT_FORMAT, EXPORT_FORMAT_VERSION
 from workflows.models import Workflow, WorkflowShare
-from workflows.webhooks import webhook_url
+from workflows.triggers.webhook import webhook_url
 
 
 def workflows_visible_to(user: User) -> QuerySet[Workflow]:
@@ -65,14 +67,6 @@ def workflow_execution_stats(workflow: Workflow) -> dict[str, Any]:
     average = stats["average_duration"]
     stats["average_duration"] = round(average.total_seconds(), 3) if average is not None else None
     return stats
-
-
-def trigger_node(definition: dict[str, Any]) -> dict[str, Any] | None:
-    for node in definition.get("nodes", []):
-        node_type = registry.get(node.get("type", ""))
-        if node_type is not None and node_type.is_trigger:
-            return node
-    return None
 
 
 def next_run_at(cron_expression: str, tz_name: str, *, after: datetime | None = None) -> datetime | None:
@@ -122,5 +116,5 @@ def workflow_export(workflow: Workflow) -> dict[str, Any]:
         "tags": [tag.name for tag in workflow.tags.all()],
         "definition": workflow.definition,
         "source": {"id": str(workflow.pk), "version": workflow.version},
-        "exported_at": timezone.now().isoformat().replace("+00:00", "Z"),
+        "exported_at": utc_iso(),
     }

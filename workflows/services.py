@@ -3,8 +3,8 @@
 Every definition is validated and stored canonical; every change to it makes
 a new immutable :class:`WorkflowVersion`. Nothing is written when a check
 fails. In the same transaction the trigger's outside state follows the
-workflow: a webhook's token (:mod:`workflows.webhooks`) and a schedule's beat
-entry (:mod:`workflows.schedules`).
+workflow: a webhook's token (:mod:`workflows.triggers.webhook`) and a schedule's beat
+entry (:mod:`workflows.triggers.schedule`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from accounts.models import User
 from executions.engine.validation import ValidationReport, validate_definition
 from flowbuilder.api.errors import Conflict, NotFound, ValidationFailed
 from integrations.selectors import credential_checker
-from workflows import schedules, webhooks
 from workflows.importers import Imported, import_payload
 from workflows.models import Tag, Workflow, WorkflowShare, WorkflowVersion
+from workflows.triggers import schedule, webhook
 
 MAX_TAGS = 20
 
@@ -81,9 +81,9 @@ def workflow_create(
         definition=canonical,
         version=1,
     )
-    webhooks.token_sync(workflow)
+    webhook.token_sync(workflow)
     workflow.save()
-    schedules.schedule_sync(workflow=workflow)
+    schedule.schedule_sync(workflow=workflow)
     _set_tags(workflow, tags)
     WorkflowVersion.objects.create(
         workflow=workflow, number=1, definition=canonical, author=owner, note=note or "Created"
@@ -133,9 +133,9 @@ def workflow_update(
             WorkflowVersion.objects.create(
                 workflow=locked, number=locked.version, definition=canonical, author=actor, note=note
             )
-    webhooks.token_sync(locked)
+    webhook.token_sync(locked)
     locked.save()
-    schedules.schedule_sync(workflow=locked)
+    schedule.schedule_sync(workflow=locked)
     if tags is not None:
         _set_tags(locked, tags)
     return locked
@@ -154,7 +154,7 @@ def workflow_version_restore(*, workflow: Workflow, number: int, actor: User) ->
 
 @transaction.atomic
 def workflow_delete(*, workflow: Workflow) -> None:
-    schedules.schedule_remove(workflow_id=workflow.pk)
+    schedule.schedule_remove(workflow_id=workflow.pk)
     workflow.delete()
 
 
@@ -165,9 +165,9 @@ def workflow_webhook_regenerate(*, workflow: Workflow) -> Workflow:
     Raises Conflict when the workflow's trigger is not a webhook.
     """
     locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
-    if webhooks.webhook_config(locked) is None:
+    if webhook.webhook_config(locked) is None:
         raise Conflict("The workflow's trigger is not a webhook", field="definition")
-    locked.webhook_token = webhooks.new_token()
+    locked.webhook_token = webhook.new_token()
     locked.save(update_fields=["webhook_token", "updated_at"])
     return locked
 

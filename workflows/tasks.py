@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from workflows import schedules
+from workflows.triggers import schedule
 
 
-@shared_task(name=schedules.FIRE_TASK, acks_late=True, ignore_result=True)
+@shared_task(name=schedule.FIRE_TASK, acks_late=True, ignore_result=True)
 def fire_schedule(workflow_id: str) -> str:
     """Fire the workflow's due tick. Idempotent (one run per tick), so a redelivery is harmless; no retries:
     the next wake-up computes its own tick."""
-    return schedules.schedule_fire(workflow_id=workflow_id).outcome
+    return schedule.schedule_fire(workflow_id=workflow_id).outcome

@@ -269,6 +269,15 @@ class Graph:
                 yield edge
 
 
+def trigger_node(definition: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The (first) node of a trigger type in a stored definition, or None."""
+    for node in definition.get("nodes", []):
+        node_type = registry.get(node.get("type", ""))
+        if node_type is not None and node_type.is_trigger:
+            return dict(node)
+    return None
+
+
 def error_port_enabled(node: Mapping[str, Any] | Node) -> bool:
     on_error = node.on_error if isinstance(node, Node) else node.get("on_error")
     return on_error == "error_port"

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from executions.engine import runner
+from executions.engine.definition import trigger_node
 from executions.engine.dispatch import dispatcher
 from executions.models import Execution, StepRun
 from workflows.models import Workflow
@@ -172,6 +173,5 @@ def _waits_for_previous_schedule(execution: Execution) -> bool:
     """A scheduled run of a trigger with ``overlap: queue``: one at a time, in tick order."""
     if execution.trigger != Execution.Trigger.SCHEDULE:
         return False
-    definition = execution.workflow_version.definition
-    trigger = next((n for n in definition.get("nodes", []) if n.get("type") == "trigger.schedule"), None)
+    trigger = trigger_node(execution.workflow_version.definition)
     return trigger is not None and (trigger.get("config") or {}).get("overlap") == "queue"

@@ -34,13 +34,13 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.utils import timezone
 
 from executions import broadcast, selectors, services
 from executions.live import auth
 from executions.live.ordering import Message, RunOrdering
 from executions.models import Execution
 from flowbuilder.api.errors import ApplicationError, Forbidden, NotFound, Unauthorized
+from flowbuilder.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ LOG_PERMISSION = "log:read"
 
 
 def now_iso() -> str:
-    return timezone.now().isoformat().replace("+00:00", "Z")
+    return utc_iso()
 
 
 class FrameCache:

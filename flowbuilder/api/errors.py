@@ -18,12 +18,12 @@ from typing import Any
 
 from django.core import exceptions as django_exceptions
 from django.http import Http404, JsonResponse
-from django.utils import timezone
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
 
 from flowbuilder.api.request_id import get_request_id
+from flowbuilder.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def error_body(code: str, message: str, details: list[Detail] | None = None) -> 
             "message": message,
             "details": details or [],
             "request_id": get_request_id(),
-            "timestamp": timezone.now().isoformat().replace("+00:00", "Z"),
+            "timestamp": utc_iso(),
         }
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,36 @@ def _incr(key: str, timeout: int) -> int:
         return 1
 
 
+@dataclass(frozen=True)
+class WindowCount:
+    """One request counted in every window of a set of rates."""
+
+    tightest: RateLimitState | None  # the window with the fewest requests left (for X-RateLimit-*)
+    retry_after: int  # seconds until every exceeded window has reset; 0 when none is exceeded
+
+    @property
+    def allowed(self) -> bool:
+        return self.retry_after == 0
+
+
+def count_request(key: str, rates: Iterable[str], *, now: float | None = None) -> WindowCount:
+    """Count one request under ``key`` in a fixed window per rate ("100/minute", …), shared by every process."""
+    now = time.time() if now is None else now
+    tightest: RateLimitState | None = None
+    retry_after = 0
+    for rate in rates:
+        limit, period = parse_rate(rate)
+        window = int(now // period)
+        reset = (window + 1) * period
+        count = _incr(f"{key}:{period}:{window}", timeout=period + 5)
+        state = RateLimitState(limit=limit, remaining=max(0, limit - count), reset=reset)
+        if tightest is None or state.remaining < tightest.remaining:
+            tightest = state
+        if count > limit:
+            retry_after = max(retry_after, math.ceil(reset - now), 1)
+    return WindowCount(tightest=tightest, retry_after=retry_after)
+
+
 class RateLimitThrottle(BaseThrottle):
     """Checks every configured window for the view's ``throttle_scope``."""
 
@@ -61,22 +92,12 @@ class RateLimitThrottle(BaseThrottle):
         scope = getattr(view, "throttle_scope", None) or "default"
         rates = settings.RATE_LIMITS.get(scope) or settings.RATE_LIMITS["default"]
         ident = self.identity(request) if scope != "auth" else f"ip:{self.get_ident(request)}"
-        now = time.time()
-        tightest: RateLimitState | None = None
-        allowed = True
-        for rate in rates:
-            limit, period = parse_rate(rate)
-            window = int(now // period)
-            reset = (window + 1) * period
-            count = _incr(f"rl:{scope}:{ident}:{period}:{window}", timeout=period + 5)
-            state = RateLimitState(limit=limit, remaining=max(0, limit - count), reset=reset)
-            if tightest is None or state.remaining < tightest.remaining:
-                tightest = state
-            if count > limit:
-                allowed = False
-                self.retry_after = max(self.retry_after or 0, math.ceil(reset - now))
+        counted = count_request(f"rl:{scope}:{ident}", rates)
+        tightest = counted.tightest
+        if not counted.allowed:
+            self.retry_after = counted.retry_after
         request._request.rate_limit = tightest  # read by RateLimitHeadersMiddleware
-        return allowed
+        return counted.allowed
 
     def wait(self) -> float | None:
         return self.retry_after

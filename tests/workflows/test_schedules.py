@@ -18,9 +18,9 @@ from executions.engine import recovery
 from executions.models import Execution, ExecutionLog
 from executions.services import execution_start
 from tests.workflows.helpers import linear, node
-from workflows import schedules
 from workflows.models import Workflow
 from workflows.services import workflow_create, workflow_update
+from workflows.triggers import schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def make_schedule(user):
 
 
 def entry(workflow: Workflow) -> PeriodicTask:
-    return PeriodicTask.objects.select_related("crontab").get(name=schedules.periodic_task_name(workflow.pk))
+    return PeriodicTask.objects.select_related("crontab").get(name=schedule.periodic_task_name(workflow.pk))
 
 
 def at(*args: int, tz=PARIS) -> datetime:
@@ -67,7 +67,7 @@ class TestValidation:
         details = response.json()["error"]["details"]
         assert "definition.nodes[0].config.cron" in {d["field"] for d in details}
         assert not Workflow.objects.exists()
-        assert not PeriodicTask.objects.filter(name__startswith=schedules.TASK_PREFIX).exists()
+        assert not PeriodicTask.objects.filter(name__startswith=schedule.TASK_PREFIX).exists()
 
     @pytest.mark.parametrize("timezone", ["Mars/Olympus", "CEST", "../../etc/passwd"])
     def test_unknown_timezone_is_400_with_a_pointer(self, auth_client, timezone):
@@ -134,8 +134,8 @@ class TestPeriodicTaskSync:
             "18",
             "America/New_York",
         )
-        assert PeriodicTask.objects.filter(name__startswith=schedules.TASK_PREFIX).count() == 1
-        assert CrontabSchedule.objects.filter(periodictask__name__startswith=schedules.TASK_PREFIX).count() == 1
+        assert PeriodicTask.objects.filter(name__startswith=schedule.TASK_PREFIX).count() == 1
+        assert CrontabSchedule.objects.filter(periodictask__name__startswith=schedule.TASK_PREFIX).count() == 1
 
     def test_saving_again_leaves_beat_alone(self, make_schedule, user):
         workflow = make_schedule()
@@ -160,13 +160,13 @@ class TestPeriodicTaskSync:
     def test_another_trigger_removes_it(self, make_schedule, user):
         workflow = make_schedule()
         workflow_update(workflow=workflow, actor=user, definition=linear(node("s", "trigger.manual")))
-        assert not PeriodicTask.objects.filter(name=schedules.periodic_task_name(workflow.pk)).exists()
+        assert not PeriodicTask.objects.filter(name=schedule.periodic_task_name(workflow.pk)).exists()
         assert not CrontabSchedule.objects.exists()
 
     def test_deleting_the_workflow_removes_it(self, make_schedule, auth_client):
         workflow = make_schedule()
         assert auth_client.delete(f"{URL}/{workflow.pk}").status_code == 204
-        assert not PeriodicTask.objects.filter(name__startswith=schedules.TASK_PREFIX).exists()
+        assert not PeriodicTask.objects.filter(name__startswith=schedule.TASK_PREFIX).exists()
         assert not CrontabSchedule.objects.exists()
 
     def test_restoring_a_version_restores_its_schedule(self, make_schedule, user, auth_client):
@@ -181,16 +181,16 @@ class TestPeriodicTaskSync:
 
         with pytest.raises(ValidationFailed):
             workflow_create(owner=user, name="x", definition=scheduled("bad cron"))
-        assert not PeriodicTask.objects.filter(name__startswith=schedules.TASK_PREFIX).exists()
+        assert not PeriodicTask.objects.filter(name__startswith=schedule.TASK_PREFIX).exists()
 
     def test_beat_sees_the_entry_due_at_the_cron_times(self, make_schedule):
         """django-celery-beat's own schedule object says when the entry is due: at the next 5-minute mark, Paris time."""
         workflow = make_schedule("*/5 * * * *", "Europe/Paris")
-        schedule = entry(workflow).schedule
+        beat = entry(workflow).schedule
         last_run = at(2025, 6, 2, 10, 0, 30)
-        last, delta, _ = schedule.remaining_delta(last_run)
+        last, delta, _ = beat.remaining_delta(last_run)
         assert (last + delta).astimezone(PARIS) == at(2025, 6, 2, 10, 5)
-        due, _ = schedule.is_due(datetime.now(UTC) - timedelta(minutes=6))
+        due, _ = beat.is_due(datetime.now(UTC) - timedelta(minutes=6))
         assert due
 
     def test_day_fields_celery_cannot_express_wake_beat_daily(self, make_schedule):
@@ -216,7 +216,7 @@ class TestTriggerSummary:
 class TestFire:
     def test_fires_the_most_recent_tick_not_now(self, make_schedule):
         workflow = make_schedule("*/15 * * * *", "Europe/Paris")
-        result = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 16, 40))
+        result = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 16, 40))
         assert (result.outcome, result.tick) == ("started", at(2025, 6, 2, 10, 15))
         execution = Execution.objects.get()
         assert (execution.trigger, execution.scheduled_for) == ("schedule", at(2025, 6, 2, 10, 15))
@@ -225,36 +225,36 @@ class TestFire:
 
     def test_a_tick_fires_once(self, make_schedule):
         workflow = make_schedule("*/15 * * * *", overlap="allow")
-        first = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 15, 0))
-        again = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 29, 50))
+        first = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 15, 0))
+        again = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 29, 50))
         assert (first.outcome, again.outcome) == ("started", "already_fired")
-        nxt = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 30, 1))
+        nxt = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 30, 1))
         assert nxt.outcome == "started"
         assert Execution.objects.count() == 2
 
     def test_a_wake_up_slightly_early_fires_that_tick(self, make_schedule):
         workflow = make_schedule("0 * * * *")
-        result = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 9, 59, 58))
+        result = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 9, 59, 58))
         assert result.tick == at(2025, 6, 2, 10, 0)
 
     def test_a_tick_older_than_the_grace_is_dropped(self, make_schedule, settings):
         settings.FLOWBUILDER_SCHEDULE_MISFIRE_GRACE_SECONDS = 600
         workflow = make_schedule("0 9 * * *")
-        late = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 9, 11))
+        late = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 9, 11))
         assert (late.outcome, late.tick) == ("missed", at(2025, 6, 2, 9, 0))
-        assert schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 9, 9)).outcome == "started"
+        assert schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 9, 9)).outcome == "started"
         assert not Execution.objects.filter(scheduled_for=at(2025, 6, 1, 9, 0)).exists()
 
     def test_paused_deleted_and_changed_workflows(self, make_schedule, user):
         paused = make_schedule(is_active=False)
-        assert schedules.schedule_fire(workflow_id=paused.pk, now=at(2025, 6, 2, 9, 0)).outcome == "paused"
+        assert schedule.schedule_fire(workflow_id=paused.pk, now=at(2025, 6, 2, 9, 0)).outcome == "paused"
         changed = make_schedule()
         workflow_update(workflow=changed, actor=user, definition=linear(node("s", "trigger.manual")))
-        assert schedules.schedule_fire(workflow_id=changed.pk, now=at(2025, 6, 2, 9, 0)).outcome == "not_scheduled"
+        assert schedule.schedule_fire(workflow_id=changed.pk, now=at(2025, 6, 2, 9, 0)).outcome == "not_scheduled"
         gone = make_schedule()
         Workflow.objects.filter(pk=gone.pk).delete()  # e.g. its owner was deleted: no service ran
-        assert schedules.schedule_fire(workflow_id=gone.pk).outcome == "gone"
-        assert not PeriodicTask.objects.filter(name=schedules.periodic_task_name(gone.pk)).exists()
+        assert schedule.schedule_fire(workflow_id=gone.pk).outcome == "gone"
+        assert not PeriodicTask.objects.filter(name=schedule.periodic_task_name(gone.pk)).exists()
         assert not Execution.objects.exists()
 
     def test_the_task_takes_the_workflow_id(self, make_schedule):
@@ -271,7 +271,7 @@ class TestDst:
     def fire_all(self, workflow, start: datetime, end: datetime, step=timedelta(minutes=5)) -> list[datetime]:
         moment = start
         while moment <= end:
-            schedules.schedule_fire(workflow_id=workflow.pk, now=moment)
+            schedule.schedule_fire(workflow_id=workflow.pk, now=moment)
             moment += step
         return [e.scheduled_for for e in Execution.objects.filter(workflow=workflow).order_by("scheduled_for")]
 
@@ -310,25 +310,25 @@ class TestDst:
     def test_beat_waking_late_on_spring_forward_still_fires_crons_tick(self, make_schedule):
         """Celery's crontab puts 02:30 of the spring-forward night at 03:30 CEST; cron (and the task) say 03:00."""
         workflow = make_schedule("30 2 * * *")
-        schedule = entry(workflow).schedule
-        last, delta, _ = schedule.remaining_delta(at(2025, 3, 29, 2, 30))
+        beat = entry(workflow).schedule
+        last, delta, _ = beat.remaining_delta(at(2025, 3, 29, 2, 30))
         wake = (last + delta).astimezone(UTC)
         assert wake.astimezone(PARIS).isoformat() == "2025-03-30T03:30:00+02:00"
-        result = schedules.schedule_fire(workflow_id=workflow.pk, now=wake)
+        result = schedule.schedule_fire(workflow_id=workflow.pk, now=wake)
         assert (result.outcome, result.tick.astimezone(PARIS).isoformat()) == ("started", "2025-03-30T03:00:00+02:00")
 
 
 class TestOverlap:
     def previous(self, workflow, status=Execution.Status.RUNNING) -> Execution:
-        run = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 0))
+        run = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 0))
         Execution.objects.filter(pk=run.execution_id).update(status=status)
         return Execution.objects.get(pk=run.execution_id)
 
     def test_skip_records_nothing_while_the_previous_runs(self, make_schedule, caplog):
         workflow = make_schedule("*/5 * * * *", overlap="skip")
         self.previous(workflow)
-        with caplog.at_level("INFO", logger="workflows.schedules"):
-            result = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5))
+        with caplog.at_level("INFO", logger="workflows.triggers.schedule"):
+            result = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5))
         assert result.outcome == "skipped"
         assert "skipped" in caplog.text
         assert Execution.objects.count() == 1
@@ -336,30 +336,30 @@ class TestOverlap:
     def test_skip_is_the_default_and_ignores_finished_runs(self, make_schedule):
         workflow = make_schedule("*/5 * * * *")
         self.previous(workflow, status=Execution.Status.COMPLETED)
-        assert schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5)).outcome == "started"
+        assert schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5)).outcome == "started"
 
     def test_skip_ignores_manual_runs(self, make_schedule):
         workflow = make_schedule("*/5 * * * *")
         execution_start(workflow=workflow, input_data={})
-        assert schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5)).outcome == "started"
+        assert schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5)).outcome == "started"
 
     def test_allow_starts_beside_it(self, make_schedule):
         workflow = make_schedule("*/5 * * * *", overlap="allow")
         self.previous(workflow)
-        result = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5))
+        result = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5))
         assert result.outcome == "started"
         assert Execution.objects.get(pk=result.execution_id).dispatched_at is not None
 
     def test_queue_holds_it_until_the_previous_ends(self, make_schedule):
         workflow = make_schedule("*/5 * * * *", overlap="queue")
         previous = self.previous(workflow)
-        result = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5))
+        result = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5))
         assert result.outcome == "held"
         held = Execution.objects.get(pk=result.execution_id)
         assert (held.status, held.dispatched_at) == ("queued", None)
         assert "overlap: queue" in ExecutionLog.objects.get(execution=held).message
         # A third tick queues behind it; still nothing may start.
-        third = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 10))
+        third = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 10))
         assert third.outcome == "held"
         assert recovery.start_held_runs(workflow.pk) == 0
         # The previous run ends: the oldest held run starts, and only it.
@@ -375,7 +375,7 @@ class TestOverlap:
         definition["settings"] = {"max_concurrency": 1}
         workflow = workflow_create(owner=user, name="q", definition=definition)
         manual, _ = execution_start(workflow=workflow, input_data={})  # takes the one slot
-        tick = schedules.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5))
+        tick = schedule.schedule_fire(workflow_id=workflow.pk, now=at(2025, 6, 2, 10, 5))
         held = Execution.objects.get(pk=tick.execution_id)
         assert held.dispatched_at is None  # held by the concurrency limit
         Execution.objects.filter(pk=manual.pk).update(status=Execution.Status.COMPLETED)
@@ -396,7 +396,7 @@ class TestRaces:
         def fire() -> None:
             try:
                 barrier.wait()
-                outcomes.append(schedules.schedule_fire(workflow_id=workflow.pk, now=now).outcome)
+                outcomes.append(schedule.schedule_fire(workflow_id=workflow.pk, now=now).outcome)
             except BaseException as exc:  # surfaced below
                 errors.append(exc)
             finally:
@@ -431,7 +431,7 @@ class TestRaces:
         def firer() -> None:
             try:
                 inserted.wait(10)
-                result["fire"] = schedules.schedule_fire_tick(workflow=workflow, tick=tick)
+                result["fire"] = schedule.schedule_fire_tick(workflow=workflow, tick=tick)
             finally:
                 connection.close()
 

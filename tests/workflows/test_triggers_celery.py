@@ -26,9 +26,9 @@ from flowbuilder.celery import app
 from integrations.services import credential_create
 from tests.engine_fixtures import wait_finished, wait_for
 from tests.workflows.helpers import linear, node
-from workflows import schedules, webhooks
 from workflows.services import workflow_create
 from workflows.tasks import fire_schedule
+from workflows.triggers import schedule, webhook
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ class TestWebhooks:
         assert response["X-Result"] == "42"
         assert response["Content-Security-Policy"] == "sandbox"
         assert "Set-Cookie" not in response
-        execution = wait_finished(response[webhooks.EXECUTION_HEADER])
+        execution = wait_finished(response[webhook.EXECUTION_HEADER])
         assert execution.status == "completed"
         assert execution.steps.get(node_id="after").status == "completed"
 
@@ -111,7 +111,7 @@ class TestWebhooks:
         response = APIClient().post(hook(workflow), {"a": [1, 2]}, format="json")
         assert response.status_code == 200, response.content
         assert response.json() == {"echo": {"a": [1, 2]}}
-        assert Execution.objects.get(pk=response[webhooks.EXECUTION_HEADER]).status == "completed"
+        assert Execution.objects.get(pk=response[webhook.EXECUTION_HEADER]).status == "completed"
 
     def test_when_done_past_the_timeout_answers_202(self, celery_worker, make_workflow):
         workflow = make_workflow(
@@ -132,7 +132,7 @@ class TestWebhooks:
         response = APIClient().post(hook(workflow), {}, format="json")
         assert response.status_code == 500
         assert response.json()["error"]["message"] == "The workflow run failed"
-        assert Execution.objects.get(pk=response[webhooks.EXECUTION_HEADER]).status == "failed"
+        assert Execution.objects.get(pk=response[webhook.EXECUTION_HEADER]).status == "failed"
 
     def test_signed_webhook_end_to_end(self, celery_worker, make_workflow, user):
         credential = credential_create(owner=user, name="signing", type="hmac_secret", data={"secret": SECRET.decode()})
@@ -141,7 +141,7 @@ class TestWebhooks:
             node("out", "output", value="{{ input.body.event }}"),
         )
         body = json.dumps({"event": "invoice.paid"}).encode()
-        signature = webhooks.sign(SECRET, body, int(time.time()))
+        signature = webhook.sign(SECRET, body, int(time.time()))
         headers = {"HTTP_X_FLOWBUILDER_SIGNATURE": signature, "HTTP_X_FLOWBUILDER_DELIVERY": "evt_1"}
         client = APIClient()
         response = client.post(hook(workflow), body, content_type="application/json", **headers)
@@ -170,8 +170,8 @@ class TestSchedules:
             node("slow", "test.slow", seconds=1.5),
         )
         first_tick = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
-        first = schedules.schedule_fire_tick(workflow=workflow, tick=first_tick)
-        second = schedules.schedule_fire_tick(workflow=workflow, tick=first_tick + timedelta(minutes=5))
+        first = schedule.schedule_fire_tick(workflow=workflow, tick=first_tick)
+        second = schedule.schedule_fire_tick(workflow=workflow, tick=first_tick + timedelta(minutes=5))
         assert (first.outcome, second.outcome) == ("started", "held")
         a, b = wait_finished(first.execution_id), wait_finished(second.execution_id, timeout=30)
         assert (a.status, b.status) == ("completed", "completed")

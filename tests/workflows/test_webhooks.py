@@ -18,9 +18,9 @@ from executions.models import Execution
 from flowbuilder.api.errors import Unauthorized
 from tests.conftest import client_for
 from tests.workflows.helpers import linear, node
-from workflows import webhooks
 from workflows.models import Workflow
 from workflows.services import workflow_create, workflow_update
+from workflows.triggers import webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -67,21 +67,21 @@ class TestVerifySignature:
 
     def test_a_good_signature_passes(self):
         now = time.time()
-        header = webhooks.sign(SECRET, self.body, int(now))
-        assert webhooks.verify_signature(secret=SECRET, header=header, body=self.body, now=now) == int(now)
+        header = webhook.sign(SECRET, self.body, int(now))
+        assert webhook.verify_signature(secret=SECRET, header=header, body=self.body, now=now) == int(now)
 
     def test_the_signature_covers_timestamp_dot_body(self):
         import hashlib
         import hmac
 
         expected = hmac.new(SECRET, b"1700000000." + self.body, hashlib.sha256).hexdigest()
-        assert webhooks.sign(SECRET, self.body, 1_700_000_000) == f"t=1700000000,v1={expected}"
+        assert webhook.sign(SECRET, self.body, 1_700_000_000) == f"t=1700000000,v1={expected}"
 
     def test_any_of_several_v1_may_match(self):
         now = int(time.time())
-        good = webhooks.sign(SECRET, self.body, now).partition("v1=")[2]
+        good = webhook.sign(SECRET, self.body, now).partition("v1=")[2]
         header = f"t={now},v1={'0' * 64},v1={good.upper()}"
-        assert webhooks.verify_signature(secret=SECRET, header=header, body=self.body, now=now) == now
+        assert webhook.verify_signature(secret=SECRET, header=header, body=self.body, now=now) == now
 
     @pytest.mark.parametrize(
         ("header", "message"),
@@ -96,58 +96,58 @@ class TestVerifySignature:
     )
     def test_missing_or_malformed(self, header, message):
         with pytest.raises(Unauthorized, match=message) as caught:
-            webhooks.verify_signature(secret=SECRET, header=header, body=self.body, now=1_700_000_000)
-        assert caught.value.details[0]["field"] == webhooks.SIGNATURE_HEADER
+            webhook.verify_signature(secret=SECRET, header=header, body=self.body, now=1_700_000_000)
+        assert caught.value.details[0]["field"] == webhook.SIGNATURE_HEADER
 
     def test_wrong_secret_or_tampered_body(self):
         now = 1_700_000_000
-        header = webhooks.sign(b"another secret", self.body, now)
+        header = webhook.sign(b"another secret", self.body, now)
         with pytest.raises(Unauthorized, match="does not match"):
-            webhooks.verify_signature(secret=SECRET, header=header, body=self.body, now=now)
-        header = webhooks.sign(SECRET, self.body, now)
+            webhook.verify_signature(secret=SECRET, header=header, body=self.body, now=now)
+        header = webhook.sign(SECRET, self.body, now)
         with pytest.raises(Unauthorized, match="does not match"):
-            webhooks.verify_signature(secret=SECRET, header=header, body=self.body + b" ", now=now)
+            webhook.verify_signature(secret=SECRET, header=header, body=self.body + b" ", now=now)
 
     def test_a_signature_for_another_timestamp_does_not_match(self):
         now = 1_700_000_000
-        digest = webhooks.sign(SECRET, self.body, now).partition("v1=")[2]
+        digest = webhook.sign(SECRET, self.body, now).partition("v1=")[2]
         with pytest.raises(Unauthorized, match="does not match"):
-            webhooks.verify_signature(secret=SECRET, header=f"t={now + 1},v1={digest}", body=self.body, now=now)
+            webhook.verify_signature(secret=SECRET, header=f"t={now + 1},v1={digest}", body=self.body, now=now)
 
     @pytest.mark.parametrize("offset", [301, -301, 86400])
     def test_older_or_newer_than_five_minutes(self, offset):
         now = 1_700_000_000
-        header = webhooks.sign(SECRET, self.body, now - offset)
+        header = webhook.sign(SECRET, self.body, now - offset)
         with pytest.raises(Unauthorized, match="more than 300 seconds"):
-            webhooks.verify_signature(secret=SECRET, header=header, body=self.body, now=now)
+            webhook.verify_signature(secret=SECRET, header=header, body=self.body, now=now)
 
     @pytest.mark.parametrize("offset", [300, -300, 0])
     def test_within_the_tolerance(self, offset):
         now = 1_700_000_000
-        header = webhooks.sign(SECRET, self.body, now - offset)
-        assert webhooks.verify_signature(secret=SECRET, header=header, body=self.body, now=now) == now - offset
+        header = webhook.sign(SECRET, self.body, now - offset)
+        assert webhook.verify_signature(secret=SECRET, header=header, body=self.body, now=now) == now - offset
 
 
 class TestClaimDelivery:
     def test_a_delivery_id_is_accepted_once(self):
-        assert webhooks.claim_delivery(workflow_id="w1", delivery_id="d-1", signature=None)
-        assert not webhooks.claim_delivery(workflow_id="w1", delivery_id="d-1", signature=None)
-        assert webhooks.claim_delivery(workflow_id="w2", delivery_id="d-1", signature=None)  # per workflow
+        assert webhook.claim_delivery(workflow_id="w1", delivery_id="d-1", signature=None)
+        assert not webhook.claim_delivery(workflow_id="w1", delivery_id="d-1", signature=None)
+        assert webhook.claim_delivery(workflow_id="w2", delivery_id="d-1", signature=None)  # per workflow
 
     def test_a_signature_is_accepted_once_whatever_the_delivery_id(self):
-        assert webhooks.claim_delivery(workflow_id="w1", delivery_id="d-1", signature="t=1,v1=ab")
-        assert not webhooks.claim_delivery(workflow_id="w1", delivery_id="d-2", signature="t=1,v1=ab")
+        assert webhook.claim_delivery(workflow_id="w1", delivery_id="d-1", signature="t=1,v1=ab")
+        assert not webhook.claim_delivery(workflow_id="w1", delivery_id="d-2", signature="t=1,v1=ab")
 
     def test_remembered_for_the_tolerance_window(self, settings):
         settings.FLOWBUILDER_WEBHOOK_TOLERANCE_SECONDS = 1
-        assert webhooks.claim_delivery(workflow_id="w1", delivery_id="short", signature=None)
+        assert webhook.claim_delivery(workflow_id="w1", delivery_id="short", signature=None)
         time.sleep(1.1)
-        assert webhooks.claim_delivery(workflow_id="w1", delivery_id="short", signature=None)
+        assert webhook.claim_delivery(workflow_id="w1", delivery_id="short", signature=None)
 
 
 class TestRequestInput:
     def request(self, body: bytes = b"", content_type: str = "", headers=None, query=None):
-        return webhooks.WebhookRequest(
+        return webhook.WebhookRequest(
             method="POST", headers=headers or {}, query=query or {}, body=body, content_type=content_type, meta={}
         )
 
@@ -167,7 +167,7 @@ class TestRequestInput:
             "TE": "trailers",
             "X-Github-Event": "push",
         }
-        assert webhooks.input_headers(headers) == {"content-type": "application/json", "x-github-event": "push"}
+        assert webhook.input_headers(headers) == {"content-type": "application/json", "x-github-event": "push"}
 
     @pytest.mark.parametrize(
         ("content_type", "body", "expected"),
@@ -182,7 +182,7 @@ class TestRequestInput:
         ],
     )
     def test_bodies(self, content_type, body, expected):
-        assert webhooks.parse_body(self.request(body, content_type)) == expected
+        assert webhook.parse_body(self.request(body, content_type)) == expected
 
     def test_multipart_fields_and_files(self):
         boundary = "XyZ"
@@ -191,7 +191,7 @@ class TestRequestInput:
             f'--{boundary}\r\nContent-Disposition: form-data; name="doc"; filename="a.txt"\r\n'
             f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
         ).encode()
-        parsed = webhooks.parse_body(self.request(body, f"multipart/form-data; boundary={boundary}"))
+        parsed = webhook.parse_body(self.request(body, f"multipart/form-data; boundary={boundary}"))
         assert parsed == {"name": "Ada", "doc": {"filename": "a.txt", "content_type": "text/plain", "size": 5}}
 
     @pytest.mark.parametrize("body", [b"{not json", b"NaN", b"[" * 100 + b"]" * 100])
@@ -199,7 +199,7 @@ class TestRequestInput:
         from flowbuilder.api.errors import ValidationFailed
 
         with pytest.raises(ValidationFailed) as caught:
-            webhooks.parse_body(self.request(body, "application/json"))
+            webhook.parse_body(self.request(body, "application/json"))
         assert caught.value.details[0]["field"] == "body"
 
 
@@ -322,7 +322,7 @@ class TestReceive:
         assert response.status_code == 202, response.content
         execution = Execution.objects.get()
         assert response.json() == {"execution_id": str(execution.pk)}
-        assert response[webhooks.EXECUTION_HEADER] == str(execution.pk)
+        assert response[webhook.EXECUTION_HEADER] == str(execution.pk)
         assert (execution.trigger, execution.workflow_id, execution.triggered_by) == ("webhook", hook.pk, None)
         data = execution.input_data
         assert data["body"] == {"order": 42}
@@ -462,7 +462,7 @@ class TestSignedReceive:
         return client.post(hook_url(workflow), data=body, content_type="application/json", **headers)
 
     def signed(self, body: bytes, timestamp: int | None = None, secret: bytes = SECRET) -> dict:
-        return {"HTTP_X_FLOWBUILDER_SIGNATURE": webhooks.sign(secret, body, timestamp or int(time.time()))}
+        return {"HTTP_X_FLOWBUILDER_SIGNATURE": webhook.sign(secret, body, timestamp or int(time.time()))}
 
     def test_a_signed_request_runs(self, api_client, make_hook, signing_credential):
         hook = make_hook(hmac_credential=signing_credential)
@@ -474,7 +474,7 @@ class TestSignedReceive:
     def test_missing_signature_is_401(self, api_client, make_hook, signing_credential):
         hook = make_hook(hmac_credential=signing_credential)
         body = error(self.post(api_client, hook, b"{}"), 401, "UNAUTHORIZED")
-        assert body["details"][0]["field"] == webhooks.SIGNATURE_HEADER
+        assert body["details"][0]["field"] == webhook.SIGNATURE_HEADER
         assert not Execution.objects.exists()
 
     def test_bad_signature_is_401(self, api_client, make_hook, signing_credential):
@@ -521,14 +521,14 @@ class TestSignedReceive:
         assert client_for(hook.owner).get(f"{URL}/{hook.pk}").json()["trigger"]["signed"] is True
 
     def test_a_test_secret_provider_stands_in_for_credentials(self, api_client, make_hook, signing_credential):
-        previous = webhooks.install_secret_provider(lambda workflow, ref: b"provided-secret")
+        previous = webhook.install_secret_provider(lambda workflow, ref: b"provided-secret")
         try:
             hook = make_hook(hmac_credential=signing_credential)
             body = b"{}"
             signed = self.signed(body, secret=b"provided-secret")
             assert self.post(api_client, hook, body, **signed).status_code == 202
         finally:
-            webhooks.install_secret_provider(previous)
+            webhook.install_secret_provider(previous)
 
     def test_a_credential_of_another_type_is_refused_at_save(self, auth_client, make_credential):
         bearer = make_credential("http_bearer", {"token": "t" * 20})

@@ -1,7 +1,7 @@
 """``/hooks/<token>``: the public endpoint of webhook triggers (outside /api/v1, no auth but the token).
 
 The view reads the request (body bounded by API_MAX_BODY_BYTES, chunked
-bodies included), hands it to :func:`workflows.webhooks.webhook_receive`, and
+bodies included), hands it to :func:`workflows.triggers.webhook.webhook_receive`, and
 answers 202 ``{execution_id}`` or, with ``respond: when_done``, what the run
 answered. Errors are the API's envelope. No CSRF (DRF views are exempt and
 this one authenticates nobody), no session, no throttle but the per-token one.
@@ -24,10 +24,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flowbuilder.api.errors import PayloadTooLarge, error_json_response
-from workflows import webhooks
+from workflows.triggers import webhook
 
 # Headers a Webhook Response node may not set: framing is the server's, cookies would land on the API's origin.
-_REPLY_DROPPED_HEADERS = webhooks.DROPPED_HEADERS | {"content-length", "set-cookie", "content-security-policy"}
+_REPLY_DROPPED_HEADERS = webhook.DROPPED_HEADERS | {"content-length", "set-cookie", "content-security-policy"}
 _NO_BODY_STATUSES = {204, 304}
 
 
@@ -52,8 +52,8 @@ class WebhookAcceptedSerializer(serializers.Serializer):
     auth=[],
     parameters=[
         OpenApiParameter("token", str, OpenApiParameter.PATH, description="The webhook's secret token."),
-        OpenApiParameter(webhooks.SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=False),
-        OpenApiParameter(webhooks.DELIVERY_HEADER, str, OpenApiParameter.HEADER, required=False),
+        OpenApiParameter(webhook.SIGNATURE_HEADER, str, OpenApiParameter.HEADER, required=False),
+        OpenApiParameter(webhook.DELIVERY_HEADER, str, OpenApiParameter.HEADER, required=False),
     ],
     request={"*/*": OpenApiTypes.BINARY},
     responses={
@@ -70,7 +70,7 @@ class WebhookAcceptedSerializer(serializers.Serializer):
 class WebhookView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
-    throttle_classes: list[type] = []  # the per-token limit is in webhooks.rate_limit
+    throttle_classes: list[type] = []  # the per-token limit is in webhook.rate_limit
     # HEAD and OPTIONS must not start runs (Django would answer HEAD with GET's handler).
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
@@ -96,23 +96,23 @@ class WebhookView(APIView):
         return self._receive(request, token)
 
     def _receive(self, request: Request, token: str) -> HttpResponse:
-        accepted = webhooks.webhook_receive(token=token, request=_read(request))
+        accepted = webhook.webhook_receive(token=token, request=_read(request))
         if accepted.rate is not None:
             request._request.rate_limit = accepted.rate  # X-RateLimit-* headers, as on the API
         execution, config = accepted.execution, accepted.config
         response: HttpResponse | None = None
         if config["respond"] == "when_done":
-            reply = webhooks.wait_for_reply(execution.pk, float(config["response_timeout_seconds"]))
+            reply = webhook.wait_for_reply(execution.pk, float(config["response_timeout_seconds"]))
             response = _reply_response(reply)
         if response is None:
             response = Response(
                 WebhookAcceptedSerializer({"execution_id": execution.pk}).data, status=status.HTTP_202_ACCEPTED
             )
-        response[webhooks.EXECUTION_HEADER] = str(execution.pk)
+        response[webhook.EXECUTION_HEADER] = str(execution.pk)
         return response
 
 
-def _read(request: Request) -> webhooks.WebhookRequest:
+def _read(request: Request) -> webhook.WebhookRequest:
     """The request as the service needs it; PayloadTooLarge past API_MAX_BODY_BYTES.
 
     ``Content-Length`` is checked by RequestSizeLimitMiddleware before this;
@@ -126,17 +126,17 @@ def _read(request: Request) -> webhooks.WebhookRequest:
         raise PayloadTooLarge(f"Request body too large: the limit is {settings.API_MAX_BODY_BYTES} bytes") from None
     if len(body) > settings.API_MAX_BODY_BYTES:
         raise PayloadTooLarge(f"Request body too large: the limit is {settings.API_MAX_BODY_BYTES} bytes")
-    return webhooks.WebhookRequest(
+    return webhook.WebhookRequest(
         method=django_request.method or "GET",
         headers=dict(django_request.headers),
-        query=webhooks.query_dict(django_request.GET),
+        query=webhook.query_dict(django_request.GET),
         body=body,
         content_type=django_request.META.get("CONTENT_TYPE", ""),
         meta=django_request.META,
     )
 
 
-def _reply_response(reply: webhooks.Reply) -> HttpResponse | None:
+def _reply_response(reply: webhook.Reply) -> HttpResponse | None:
     """The answer for a ``when_done`` caller; None when the run has not answered yet (the caller gets 202)."""
     if reply.kind == "response":
         return _node_response(reply.response or {})

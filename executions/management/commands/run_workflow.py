@@ -9,6 +9,7 @@ from executions import selectors, services
 from executions.models import Execution
 from flowbuilder import embedded
 from flowbuilder.api.errors import ApplicationError
+from flowbuilder.ids import parse_uuid
 from workflows.models import Workflow
 
 
@@ -42,7 +43,7 @@ class Command(BaseCommand):
     ) -> None:
         if timeout <= 0:
             raise CommandError("--timeout must be a positive number of seconds")
-        pk = selectors.parse_uuid(workflow_id)
+        pk = parse_uuid(workflow_id)
         workflow = Workflow.objects.filter(pk=pk).select_related("owner").first() if pk else None
         if workflow is None:
             raise CommandError(f"No workflow with id {workflow_id}")

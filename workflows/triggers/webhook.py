@@ -19,10 +19,8 @@ delivery id is honoured the same way on unsigned webhooks.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import io
 import json
-import math
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -40,6 +38,7 @@ from executions.engine import credentials
 from executions.engine.types import NodeError
 from executions.models import Execution, StepRun
 from executions.services import execution_start
+from flowbuilder import signing
 from flowbuilder.api.errors import (
     Conflict,
     MethodNotAllowed,
@@ -49,10 +48,10 @@ from flowbuilder.api.errors import (
     ValidationFailed,
 )
 from flowbuilder.api.parsers import json_depth_exceeds
-from flowbuilder.api.throttling import RateLimitState, parse_rate
+from flowbuilder.api.throttling import RateLimitState, count_request
 from workflows.models import Workflow
 
-SIGNATURE_HEADER = "X-Flowbuilder-Signature"
+SIGNATURE_HEADER = signing.HEADER
 DELIVERY_HEADER = "X-Flowbuilder-Delivery"
 EXECUTION_HEADER = "X-Flowbuilder-Execution-Id"
 TOKEN_BYTES = 32
@@ -88,7 +87,7 @@ def new_token() -> str:
 
 def webhook_config(workflow: Workflow) -> dict[str, Any] | None:
     """The webhook trigger's config of the current definition (defaults filled), or None for another trigger."""
-    from workflows.selectors import trigger_node
+    from executions.engine.definition import trigger_node
 
     node = trigger_node(workflow.definition)
     if node is None or node.get("type") != "trigger.webhook":
@@ -130,8 +129,7 @@ def webhook_url(token: str, base_url: str) -> str:
 
 def sign(secret: bytes, body: bytes, timestamp: int) -> str:
     """The ``X-Flowbuilder-Signature`` value for ``body`` sent at ``timestamp`` (what a sender computes)."""
-    digest = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    return signing.header_value(secret, body, timestamp)
 
 
 def verify_signature(
@@ -141,38 +139,22 @@ def verify_signature(
 
     Raises Unauthorized when the header is missing or malformed, the
     timestamp is further than ``tolerance`` seconds from ``now`` (either way),
-    or no ``v1`` matches. Digests are compared in constant time.
+    or no ``v1`` matches.
     """
     tolerance = settings.FLOWBUILDER_WEBHOOK_TOLERANCE_SECONDS if tolerance is None else tolerance
     if not header:
         raise Unauthorized(f"This webhook requires a {SIGNATURE_HEADER} header", field=SIGNATURE_HEADER)
-    timestamp: int | None = None
-    candidates: list[str] = []
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t":
-            try:
-                timestamp = int(value)
-            except ValueError:
-                timestamp = None
-        elif key == "v1" and value:
-            candidates.append(value.strip().lower())
-    if timestamp is None or not candidates:
+    parsed = signing.parse(header)
+    if parsed is None:
         raise Unauthorized(f"Malformed {SIGNATURE_HEADER}: expected t=<unix time>,v1=<hex>", field=SIGNATURE_HEADER)
-    now = time.time() if now is None else now
-    if abs(now - timestamp) > tolerance:
+    if parsed.age(now) > tolerance:
         raise Unauthorized(
             f"The signature's timestamp is more than {tolerance} seconds from now; sign the request again",
             field=SIGNATURE_HEADER,
         )
-    expected = sign(secret, body, timestamp).partition("v1=")[2]
-    # Compare against every candidate (no early exit) so timing says nothing about which one was close.
-    matched = False
-    for candidate in candidates:
-        matched |= hmac.compare_digest(expected.encode(), candidate.encode())
-    if not matched:
+    if not parsed.matches(secret, body):
         raise Unauthorized("The signature does not match the request body", field=SIGNATURE_HEADER)
-    return timestamp
+    return parsed.timestamp
 
 
 def claim_delivery(*, workflow_id: Any, delivery_id: str | None, signature: str | None) -> bool:
@@ -257,26 +239,8 @@ def rate_limit(token: str) -> RateLimitState | None:
     """Count a request to this webhook URL in every configured window; raises RateLimited past one."""
     if not settings.RATE_LIMIT_ENABLED:
         return None
-    now = time.time()
-    key_base = f"rl:hook:{_digest(token)[:32]}"
-    tightest: RateLimitState | None = None
-    retry_after = 0
-    for rate in settings.FLOWBUILDER_WEBHOOK_RATE_LIMIT:
-        limit, period = parse_rate(rate)
-        window = int(now // period)
-        reset = (window + 1) * period
-        key = f"{key_base}:{period}:{window}"
-        cache.add(key, 0, timeout=period + 5)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=period + 5)
-            count = 1
-        state = RateLimitState(limit=limit, remaining=max(0, limit - count), reset=reset)
-        if tightest is None or state.remaining < tightest.remaining:
-            tightest = state
-        if count > limit:
-            retry_after = max(retry_after, math.ceil(reset - now))
+    counted = count_request(f"rl:hook:{_digest(token)[:32]}", settings.FLOWBUILDER_WEBHOOK_RATE_LIMIT)
+    tightest, retry_after = counted.tightest, counted.retry_after
     if retry_after and tightest is not None:
         raise RateLimited(
             f"Too many requests to this webhook; retry in {retry_after} seconds",

@@ -49,7 +49,7 @@ def periodic_task_name(workflow_id: Any) -> str:
 
 def schedule_config(workflow: Workflow) -> dict[str, Any] | None:
     """The schedule trigger's config of the current definition, or None if the trigger is another kind."""
-    from workflows.selectors import trigger_node
+    from executions.engine.definition import trigger_node
 
     node = trigger_node(workflow.definition)
     if node is None or node.get("type") != "trigger.schedule":
