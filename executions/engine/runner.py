@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -36,7 +37,7 @@ from executions.engine import context as node_context
 from executions.engine import credentials
 from executions.engine.definition import Graph, Node
 from executions.engine.dispatch import dispatcher
-from executions.engine.types import ChildRun, Inbound, NodeContext, NodeError, NodeResult, Readiness, Wait
+from executions.engine.types import ChildRun, Inbound, NodeContext, NodeError, NodeResult, NodeType, Readiness, Wait
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.signals import execution_finished as execution_finished_signal
 from workflows.models import WorkflowVersion
@@ -269,8 +270,7 @@ def start_execution(execution_id: Any) -> None:
         trigger = run.steps[run.graph.trigger.id]
         if trigger.status == StepRun.Status.PENDING:  # a retry reuses the trigger's result
             _run_inline(run, trigger)
-        _advance(run)
-        save_run(run)
+        _advance_and_save(run)
 
 
 # --- the decision loop -------------------------------------------------------------
@@ -385,25 +385,62 @@ def _run_inline(run: Run, step: StepRun) -> None:
     step.attempt += 1
     step.started_at = timezone.now()
     step.status = StepRun.Status.RUNNING
+
+    def build(node_type: NodeType) -> NodeContext:
+        ctx_data = _context_for(run, node)
+        config = node_context.render_config(node, node_type, ctx_data)
+        return _node_context(run, step, node, config, ctx_data)
+
+    _apply_outcome(run, step, attempt(node, build, retries=False, label=f"Inline node {node.id}"))
+
+
+# --- one attempt of a node --------------------------------------------------------------
+
+
+def attempt(
+    node: Node,
+    build: Callable[[NodeType], NodeContext],
+    *,
+    retries: bool,
+    resume: dict[str, Any] | None = None,
+    around: Callable[[], AbstractContextManager[object]] = nullcontext,
+    label: str,
+) -> Outcome:
+    """Run one attempt of ``node`` and answer its outcome; never raises.
+
+    The one place a node's code is called, for dispatched steps, inline nodes and resumed waits
+    alike: ``build`` renders the config and makes the node's context, the credential is attached,
+    ``execute`` (or ``resume`` with ``resume`` as ``ctx.resume``) runs inside ``around`` (a dispatched
+    step holds its lease there). A ``NodeError`` is the step's failure as the user sees it; anything
+    else is a bug in the node and fails the step too, logged (without a traceback when the step holds
+    a credential). The node's log lines are kept either way. Only ``retries`` attempts may be retried
+    by the node's policy (inline and resumed ones run in the run's transaction and are not).
+    """
     ctx: NodeContext | None = None
     resolved: credentials.ResolvedCredential | None = None
     try:
         node_type = node_context.node_type_of(node)
-        ctx_data = _context_for(run, node)
-        config = node_context.render_config(node, node_type, ctx_data)
-        ctx = _node_context(run, step, node, config, ctx_data)
+        ctx = build(node_type)
+        if resume is not None:
+            ctx.resume = resume
         resolved = credentials.attach(ctx)
-        if node_type.execute is None:
-            raise NodeError(f"Node type '{node.type}' cannot run", retryable=False)
-        result = node_type.execute(ctx)
+        call = node_type.execute if resume is None else node_type.resume
+        if call is None:
+            verb = "run" if resume is None else "resume"
+            raise NodeError(f"Node type '{node.type}' cannot {verb}", retryable=False)
+        with around():
+            result = call(ctx)
+        if not isinstance(result, NodeResult):
+            raise NodeError(f"Node type '{node.type}' returned no result", retryable=False)
         outcome = Outcome(result=result, logs=ctx.logs)
     except NodeError as exc:
-        outcome = Outcome(error=exc.message, retryable=False, error_data=exc.data)
+        logs = ctx.logs if ctx else []
+        outcome = Outcome(error=exc.message, retryable=retries and exc.retryable, error_data=exc.data, logs=logs)
     except Exception as exc:  # a bug in a node must fail the step, not the runner
-        _log_node_exception(f"Inline node {node.id} failed", resolved)
-        outcome = Outcome(error=f"{type(exc).__name__}: {exc}", retryable=False)
+        _log_node_exception(f"{label} raised", resolved)
+        outcome = Outcome(error=f"{type(exc).__name__}: {exc}", retryable=retries, logs=ctx.logs if ctx else [])
     outcome.secrets = credentials.secrets_used(resolved, ctx)
-    _apply_outcome(run, step, outcome)
+    return outcome
 
 
 def _log_node_exception(message: str, resolved: credentials.ResolvedCredential | None) -> None:
@@ -708,33 +745,27 @@ def execute_step(step_id: int) -> None:
     claimed = claim_step(step_id)
     if claimed is None:
         return
-    step, attempt = claimed
+    step, attempt_number = claimed
     execution = step.execution
     graph = graph_for_version(execution.workflow_version_id)
     node = graph.nodes[step.node_id]
-    ctx: NodeContext | None = None
-    resolved: credentials.ResolvedCredential | None = None
-    try:
-        node_type = node_context.node_type_of(node)
-        needed = node_context.needed_steps(graph, node, node_type)
-        views = node_context.load_outputs(execution.pk, needed)
+
+    def build(node_type: NodeType) -> NodeContext:
+        views = node_context.load_outputs(execution.pk, node_context.needed_steps(graph, node, node_type))
         ctx_data = node_context.expression_context(execution, graph, views)
         config = node_context.render_config(node, node_type, ctx_data)
         ctx = _node_context_for_worker(execution, step, node, node_type, config, ctx_data)
         ctx.inputs = node_context.taken_inputs(graph, node, views)
-        resolved = credentials.attach(ctx)
-        with holding_lease(step.pk, attempt):
-            result = node_type.execute(ctx) if node_type.execute else None
-        if result is None:
-            raise NodeError(f"Node type '{node.type}' cannot run", retryable=False)
-        outcome = Outcome(result=result, logs=ctx.logs)
-    except NodeError as exc:
-        outcome = Outcome(error=exc.message, retryable=exc.retryable, error_data=exc.data, logs=ctx.logs if ctx else [])
-    except Exception as exc:  # anything else a node raises is a (retryable) failure of that step
-        _log_node_exception(f"Step {step.pk} ({node.id}) raised", resolved)
-        outcome = Outcome(error=f"{type(exc).__name__}: {exc}", logs=ctx.logs if ctx else [])
-    outcome.secrets = credentials.secrets_used(resolved, ctx)
-    complete_step(step_id, attempt, outcome, execution_id=execution.pk)
+        return ctx
+
+    outcome = attempt(
+        node,
+        build,
+        retries=True,
+        around=partial(holding_lease, step.pk, attempt_number),
+        label=f"Step {step.pk} ({node.id})",
+    )
+    complete_step(step_id, attempt_number, outcome, execution_id=execution.pk)
 
 
 def _node_context_for_worker(
@@ -754,29 +785,36 @@ def _node_context_for_worker(
     )
 
 
+def _locked_step(step_id: int, *, execution_id: Any = None) -> tuple[Run, StepRun] | None:
+    """The run of step ``step_id``, locked for this transaction, and the step in it; None when either is
+    gone or the run has ended. Every change to a running run goes through here (or :func:`load_run`)."""
+    if execution_id is None:
+        execution_id = StepRun.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
+    run = load_run(execution_id) if execution_id else None
+    if run is None or run.execution.is_finished:
+        return None
+    step = next((s for s in run.steps.values() if s.pk == step_id), None)
+    return (run, step) if step is not None else None
+
+
+def _advance_and_save(run: Run) -> None:
+    _advance(run)
+    save_run(run)
+
+
 def complete_step(step_id: int, attempt: int, outcome: Outcome, *, execution_id: Any = None) -> bool:
     """Record a dispatched step's result, once: a late or duplicate result is discarded.
 
     Answers whether the result was recorded.
     """
     with transaction.atomic():
-        if execution_id is None:
-            execution_id = StepRun.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
-        run = load_run(execution_id) if execution_id else None
-        if run is None:
-            return False
-        step = next((s for s in run.steps.values() if s.pk == step_id), None)
-        if (
-            step is None
-            or step.status != StepRun.Status.RUNNING
-            or step.attempt != attempt
-            or run.execution.is_finished
-        ):
+        locked = _locked_step(step_id, execution_id=execution_id)
+        if locked is None or locked[1].status != StepRun.Status.RUNNING or locked[1].attempt != attempt:
             logger.info("Discarding a late result of step %s attempt %s", step_id, attempt)
             return False
+        run, step = locked
         _apply_outcome(run, step, outcome)
-        _advance(run)
-        save_run(run)
+        _advance_and_save(run)
         return True
 
 
@@ -789,35 +827,23 @@ def resume_step(step_id: int, payload: dict[str, Any]) -> bool:
     Answers False when the step is not waiting any more (already resumed, cancelled).
     """
     with transaction.atomic():
-        execution_id = StepRun.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
-        run = load_run(execution_id) if execution_id else None
-        if run is None or run.execution.is_finished:
+        locked = _locked_step(step_id)
+        if locked is None or locked[1].status != StepRun.Status.WAITING:
             return False
-        step = next((s for s in run.steps.values() if s.pk == step_id), None)
-        if step is None or step.status != StepRun.Status.WAITING:
-            return False
+        run, step = locked
         step.state = StepRun.objects.values_list("state", flat=True).get(pk=step_id)
         node = run.graph.nodes[step.node_id]
-        node_type = node_context.node_type_of(node)
-        ctx: NodeContext | None = None
-        resolved: credentials.ResolvedCredential | None = None
-        try:
+
+        def build(node_type: NodeType) -> NodeContext:
             ctx_data = _context_for(run, node)
             config = node_context.render_config(node, node_type, ctx_data)
-            ctx = _node_context(run, step, node, config, ctx_data)
-            ctx.resume = payload
-            resolved = credentials.attach(ctx)
-            if node_type.resume is None:
-                raise NodeError(f"Node type '{node.type}' cannot resume", retryable=False)
-            outcome = Outcome(result=node_type.resume(ctx), logs=ctx.logs)
-        except NodeError as exc:
-            outcome = Outcome(error=exc.message, retryable=False, error_data=exc.data)
-        outcome.secrets = credentials.secrets_used(resolved, ctx)
+            return _node_context(run, step, node, config, ctx_data)
+
+        outcome = attempt(node, build, retries=False, resume=payload, label=f"Resuming {node.id}")
         if outcome.error is None and outcome.result and outcome.result.wait is None:
             step.wake_at = None
         _apply_outcome(run, step, outcome)
-        _advance(run)
-        save_run(run)
+        _advance_and_save(run)
         return True
 
 
@@ -874,17 +900,11 @@ def recover_lost_step(step_id: int, *, extra_attempts: int = 2) -> bool:
     Answers True when the step was queued again.
     """
     with transaction.atomic():
-        execution_id = StepRun.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
-        run = load_run(execution_id) if execution_id else None
-        if run is None or run.execution.is_finished:
+        locked = _locked_step(step_id)
+        if locked is None:
             return False
-        step = next((s for s in run.steps.values() if s.pk == step_id), None)
-        if (
-            step is None
-            or step.status != StepRun.Status.RUNNING
-            or not step.lease_expires_at
-            or step.lease_expires_at > run.now
-        ):
+        run, step = locked
+        if step.status != StepRun.Status.RUNNING or not step.lease_expires_at or step.lease_expires_at > run.now:
             return False
         node = run.graph.nodes[step.node_id]
         allowed = int(node.retry.get("max_attempts", 1)) + extra_attempts
@@ -903,6 +923,5 @@ def recover_lost_step(step_id: int, *, extra_attempts: int = 2) -> bool:
             run.touch(step)
             run.later(lambda: dispatcher().run_step(step_id))
             requeued = True
-        _advance(run)
-        save_run(run)
+        _advance_and_save(run)
         return requeued

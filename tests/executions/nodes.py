@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
+
+from django.utils import timezone
 
 from executions.engine.nodes._schema import config_schema, prop
 from executions.engine.registry import register
-from executions.engine.types import NodeCategory, NodeContext, NodeError, NodeResult, NodeType
+from executions.engine.types import NodeCategory, NodeContext, NodeError, NodeResult, NodeType, Wait
 
 
 def _flaky(ctx: NodeContext) -> NodeResult:
@@ -24,6 +27,25 @@ def _flaky(ctx: NodeContext) -> NodeResult:
     if guard and not Path(guard).exists():
         raise NodeError(f"{guard} does not exist", retryable=retryable)
     return NodeResult(output={"attempt": ctx.attempt, "value": ctx.config.get("value")})
+
+
+def _fail_as_told(ctx: NodeContext, phase: str) -> NodeResult:
+    ctx.log("info", f"{phase} {ctx.node_id}")
+    if ctx.config.get("raise") == "bug":
+        raise RuntimeError(f"a bug while {phase}")
+    raise NodeError(f"refused while {phase}", retryable=False)
+
+
+def _fragile(ctx: NodeContext) -> NodeResult:
+    """Logs a line, then waits (``wait``: an hour) or fails: ``raise: bug`` a RuntimeError, else a NodeError."""
+    if ctx.config.get("wait"):
+        ctx.log("info", f"waiting {ctx.node_id}")
+        return NodeResult(wait=Wait(wake_at=timezone.now() + timedelta(hours=1)))
+    return _fail_as_told(ctx, "executing")
+
+
+def _fragile_resume(ctx: NodeContext) -> NodeResult:
+    return _fail_as_told(ctx, "resuming")
 
 
 def _slow(ctx: NodeContext) -> NodeResult:
@@ -60,6 +82,18 @@ FLAKY = register(
         category=NodeCategory.DATA,
         config_schema=config_schema({"fail_times": _ANY, "retryable": _ANY, "value": _ANY, "fail_unless_exists": _ANY}),
         execute=_flaky,
+    )
+)
+FRAGILE = register(
+    NodeType(
+        type="test.fragile",
+        label="Fragile (tests)",
+        description="Logs, then fails (or waits and fails when resumed).",
+        category=NodeCategory.DATA,
+        config_schema=config_schema({"raise": _ANY, "wait": _ANY}),
+        inline=True,
+        execute=_fragile,
+        resume=_fragile_resume,
     )
 )
 SLOW = register(

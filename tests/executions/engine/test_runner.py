@@ -383,6 +383,43 @@ class TestErrors:
         assert execution.error["message"] == "The step's output is 2,002 bytes; the limit is 1,000"
 
 
+class TestOneAttemptPath:
+    """Inline, dispatched and resumed attempts go through runner.attempt: the same failures, the same logs."""
+
+    def logs_of(self, execution):
+        return list(ExecutionLog.objects.filter(execution=execution, node_id="x").values_list("message", flat=True))
+
+    @pytest.mark.parametrize("kind", ["node_error", "bug"])
+    def test_an_inline_node_that_fails_keeps_its_log_lines(self, inline_engine, make_workflow, kind):
+        definition = linear(node("start", "trigger.manual"), node("x", "test.fragile", **{"raise": kind}))
+        execution = inline_engine.run(make_workflow(definition))
+        step = execution.steps.get(node_id="x")
+        assert (execution.status, step.status) == ("failed", "failed")
+        message = "RuntimeError: a bug while executing" if kind == "bug" else "refused while executing"
+        assert step.error["message"] == message
+        assert self.logs_of(execution)[0] == "executing x"
+
+    @pytest.mark.parametrize("kind", ["node_error", "bug"])
+    def test_a_resumed_node_that_fails_fails_its_step_and_keeps_its_logs(self, inline_engine, make_workflow, kind):
+        definition = linear(
+            node("start", "trigger.manual"),
+            node("x", "test.fragile", wait=True, **{"raise": kind}),
+            node("after", "transform", value="never"),
+        )
+        execution = inline_engine.run(make_workflow(definition))
+        assert execution.status == "waiting"
+        step = execution.steps.get(node_id="x")
+        StepRun.objects.filter(pk=step.pk).update(wake_at=timezone.now() - timedelta(seconds=1))
+        # Before: a bug in resume() raised out of the runner (and the sweep), the step stayed waiting.
+        assert inline_engine.drive(lambda: runner.wake_due_step(step.pk)) is True
+        execution.refresh_from_db()
+        step.refresh_from_db()
+        assert (execution.status, step.status, statuses(execution)["after"]) == ("failed", "failed", "cancelled")
+        message = "RuntimeError: a bug while resuming" if kind == "bug" else "refused while resuming"
+        assert step.error["message"] == message
+        assert self.logs_of(execution)[:2] == ["waiting x", "resuming x"]
+
+
 class TestWaiting:
     def test_delay_holds_no_worker_and_wakes_by_the_sweep(self, inline_engine, make_workflow):
         definition = linear(
