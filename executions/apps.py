@@ -5,4 +5,7 @@ class ExecutionsConfig(AppConfig):
     name = "executions"
 
     def ready(self) -> None:
-        from executions import tasks  # noqa: F401  (installs the Celery dispatcher)
+        from executions import services, tasks  # noqa: F401  (tasks installs the Celery dispatcher)
+        from executions.engine import children
+
+        children.install(services.child_workflow_for)

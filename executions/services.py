@@ -10,67 +10,32 @@ sub-workflow and for_each steps are the engine's business and are not audited.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from jsonschema import Draft202012Validator
 
 from accounts.models import User
 from audit.services import audit_record
 from executions.engine import runner
-from executions.engine.definition import trigger_node
+from executions.engine.children import current_version, input_problems, step_rows
 from executions.engine.dispatch import dispatcher
-from executions.engine.types import ChildRun, NodeError
-from executions.engine.validation import json_path
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.signals import execution_started
-from flowbuilder.api.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
+from flowbuilder.api.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from flowbuilder.batches import delete_in_batches
 from flowbuilder.ids import parse_uuid
 from workflows.models import Workflow, WorkflowVersion
 from workflows.permissions import workflow_relation_permissions
 
 
-@lru_cache(maxsize=1024)
-def _version(workflow_id: Any, number: int) -> WorkflowVersion:
-    return WorkflowVersion.objects.get(workflow_id=workflow_id, number=number)
-
-
-def current_version(workflow: Workflow) -> WorkflowVersion:
-    """The workflow's current version; versions never change, so each is read once per process."""
-    return _version(workflow.pk, workflow.version)
-
-
-def _input_problems(definition: dict[str, Any], input_data: Any) -> list[dict[str, Any]]:
-    """Where ``input_data`` breaks the size limit or the manual trigger's ``input_schema``."""
-    try:
-        size = len(json.dumps(input_data, separators=(",", ":")))
-    except (TypeError, ValueError):
-        raise ValidationFailed("input_data must be JSON", field="input_data") from None
-    limit = settings.FLOWBUILDER_MAX_INPUT_BYTES
-    if size > limit:
-        raise PayloadTooLarge(f"input_data is {size:,} bytes; the limit is {limit:,}")
-    trigger = trigger_node(definition)
-    schema = (
-        (trigger or {}).get("config", {}).get("input_schema")
-        if trigger and trigger["type"] == "trigger.manual"
-        else None
-    )
-    if not schema:
-        return []
-    return [
-        {"field": json_path("input_data", error.absolute_path), "message": error.message}
-        for error in Draft202012Validator(schema).iter_errors(input_data)
-    ]
-
-
-def _steps_for(execution: Execution, definition: dict[str, Any]) -> list[StepRun]:
-    return [StepRun(execution=execution, node_id=node["id"], node_type=node["type"]) for node in definition["nodes"]]
+def child_workflow_for(owner: User, workflow_id: Any) -> Workflow | None:
+    """The workflow a sub_workflow/for_each step names, when its run's owner may run it (the engine's access check)."""
+    workflow = Workflow.objects.filter(pk=parse_uuid(workflow_id)).select_related("owner").first()
+    if workflow is None or "workflow:execute" not in workflow_relation_permissions(owner, workflow):
+        return None
+    return workflow
 
 
 def _queue_start(execution: Execution) -> None:
@@ -110,7 +75,7 @@ def execution_start(
         if existing is not None:
             return _replayed(existing, input_data), False
     version = version or current_version(workflow)
-    problems = _input_problems(version.definition, input_data)
+    problems = input_problems(version.definition, input_data)
     if problems:
         raise ValidationFailed("input_data does not match the trigger's input schema", details=problems)
 
@@ -156,7 +121,7 @@ def execution_start(
         execution.save()
     # Before the start is queued, so that listeners hear of the run before it can end.
     transaction.on_commit(lambda: execution_started.send(sender=Execution, execution=execution))
-    StepRun.objects.bulk_create(_steps_for(execution, version.definition))
+    StepRun.objects.bulk_create(step_rows(execution, version.definition))
     if held:
         ExecutionLog.objects.create(execution=execution, message=hold_reason)
     else:
@@ -183,36 +148,6 @@ def _replayed(existing: Execution, input_data: Any) -> Execution:
     if existing.input_data != input_data:
         raise Conflict("This Idempotency-Key was already used with different input_data", field="Idempotency-Key")
     return existing
-
-
-def child_execution_create(*, parent: Execution, parent_step: StepRun | None, child: ChildRun) -> Execution:
-    """A sub-workflow or for_each run; raises NodeError when the parent's owner may not run that workflow."""
-    workflow = Workflow.objects.filter(pk=parse_uuid(child.workflow_id)).select_related("owner").first()
-    if workflow is None or "workflow:execute" not in workflow_relation_permissions(parent.owner, workflow):
-        raise NodeError(f"Workflow '{child.workflow_id}' not found", retryable=False)
-    version = current_version(workflow)
-    problems = _input_problems(version.definition, child.input)
-    if problems:
-        raise NodeError(f"The child's input does not match its trigger: {problems[0]['message']}", retryable=False)
-    settings_ = version.definition.get("settings") or {}
-    timeout = settings_.get("timeout_seconds")
-    now = timezone.now()
-    execution = Execution.objects.create(
-        workflow=workflow,
-        workflow_version=version,
-        owner_id=workflow.owner_id,
-        triggered_by_id=parent.triggered_by_id,
-        trigger=Execution.Trigger.FOR_EACH if child.index is not None else Execution.Trigger.SUB_WORKFLOW,
-        mode=parent.mode,
-        input_data=child.input,
-        parent=parent,
-        parent_step=parent_step,
-        child_index=child.index,
-        deadline=now + timedelta(seconds=timeout) if timeout else None,
-        dispatched_at=now,
-    )
-    StepRun.objects.bulk_create(_steps_for(execution, version.definition))
-    return execution
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ from django.db.models import F, Field
 from django.utils import timezone
 
 from executions import broadcast
+from executions.engine import children as child_runs
 from executions.engine import context as node_context
 from executions.engine import credentials
 from executions.engine.definition import Graph, Node
@@ -573,8 +574,6 @@ def send_start(execution_id: Any) -> None:
 
 
 def _start_children(run: Run, step: StepRun, children: tuple[ChildRun, ...], *, detached: bool = False) -> None:
-    from executions.services import child_execution_create
-
     depth, parent_id = 1, run.execution.parent_id
     while parent_id is not None:
         depth += 1
@@ -585,7 +584,7 @@ def _start_children(run: Run, step: StepRun, children: tuple[ChildRun, ...], *, 
         return
     for child in children:
         try:
-            created = child_execution_create(parent=run.execution, parent_step=None if detached else step, child=child)
+            created = child_runs.create_child(parent=run.execution, parent_step=None if detached else step, child=child)
         except NodeError as exc:
             _fail_step(run, step, exc.message, retryable=False)
             return
