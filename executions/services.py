@@ -26,6 +26,7 @@ from executions.signals import execution_started
 from flowbuilder.api.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from flowbuilder.batches import delete_in_batches
 from flowbuilder.ids import parse_uuid
+from integrations.net import check_destination
 from workflows.models import Workflow, WorkflowVersion
 from workflows.permissions import workflow_relation_permissions
 
@@ -67,9 +68,13 @@ def execution_start(
     ``overlap: queue``); :func:`executions.engine.recovery.start_held_runs`
     starts held runs when they may go. Raises ValidationFailed for input that
     breaks the manual trigger's ``input_schema`` and PayloadTooLarge over the
-    input limit. With ``scheduled_for``, a second run for the same tick raises
-    IntegrityError (the caller's savepoint decides what that means).
+    input limit, and for a ``webhook_url`` the SSRF guard refuses (an internal
+    address is refused now rather than as a failed delivery later). With
+    ``scheduled_for``, a second run for the same tick raises IntegrityError (the
+    caller's savepoint decides what that means).
     """
+    if webhook_url:
+        check_destination(webhook_url, field="webhook_url")
     if idempotency_key:
         existing = Execution.objects.filter(workflow=workflow, idempotency_key=idempotency_key).first()
         if existing is not None:

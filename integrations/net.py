@@ -41,6 +41,8 @@ import httpcore
 import httpx
 from django.conf import settings
 
+from flowbuilder.api.errors import ValidationFailed
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -246,6 +248,27 @@ def current_guard(*, allow: Iterable[str] = ()) -> Guard:
     if guard is None:
         guard = _guards[entries] = Guard.from_allowlist(entries)
     return guard
+
+
+def check_destination(url: str, *, field: str = "url") -> str:
+    """Refuse a URL the SSRF guard would refuse (scheme, IP literal, a host resolving inside).
+
+    A host that does not resolve now is accepted: it may later, and every
+    delivery is checked again when it connects. Raises ValidationFailed.
+    """
+    guard = current_guard()
+    try:
+        parsed = httpx.URL(url)
+        guard.check_url(parsed)
+        if not guard.host_allowed(parsed.host):
+            guard.resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    except httpx.InvalidURL as exc:
+        raise ValidationFailed(f"Not a valid URL: {exc}", field=field) from None
+    except BlockedAddress as exc:
+        raise ValidationFailed(exc.message, field=field) from None
+    except UnresolvableHost:
+        pass
+    return url
 
 
 def connect_socket(host: str, port: int, timeout: float | None, guard: Guard | None = None) -> socket.socket:

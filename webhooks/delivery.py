@@ -35,6 +35,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -45,6 +46,11 @@ from integrations import crypto
 from integrations.net import BlockedAddress, current_guard, guarded_client
 from webhooks import signing
 from webhooks.models import Event, WebhookDelivery, WebhookSubscription
+from webhooks.secrets import signing_secret_for
+
+# Sent by name: webhooks.tasks imports this module, not the other way round.
+DELIVER_TASK = "webhooks.deliver"
+NOTIFY_DISABLED_TASK = "webhooks.notify_disabled"
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +90,8 @@ def queue_after_commit(rows: Iterable[WebhookDelivery]) -> None:
 
 
 def _send_tasks(jobs: list[tuple[str, float]]) -> None:
-    from webhooks.tasks import deliver as deliver_task
-
     for pk, wait in jobs:
-        deliver_task.apply_async((pk,), countdown=wait or None, queue="default")
+        current_app.send_task(DELIVER_TASK, (pk,), countdown=wait or None, queue="default")
 
 
 def sweep(*, batch_size: int = 500) -> int:
@@ -185,8 +189,6 @@ def _claim(delivery_pk: Any) -> WebhookDelivery | None:
 def _secret(row: WebhookDelivery) -> str:
     if row.subscription is not None:
         return crypto.decrypt(row.subscription.encrypted_secret)
-    from webhooks.services import signing_secret_for
-
     return signing_secret_for(row.owner_id)
 
 
@@ -327,9 +329,7 @@ def _count_failure(subscription: WebhookSubscription, failed: WebhookDelivery, n
     subscription_id = subscription.pk
 
     def notify() -> None:
-        from webhooks.tasks import notify_disabled
-
-        notify_disabled.apply_async((str(subscription_id),), queue="default")
+        current_app.send_task(NOTIFY_DISABLED_TASK, (str(subscription_id),), queue="default")
 
     transaction.on_commit(notify)
     return True

@@ -15,17 +15,16 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import httpx
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from flowbuilder.api.errors import ValidationFailed
 from flowbuilder.ids import parse_uuid
-from integrations import crypto
-from integrations.net import BlockedAddress, UnresolvableHost, current_guard
-from webhooks import delivery, events, signing
+from integrations.net import check_destination
+from webhooks import delivery, events
 from webhooks.models import SUBSCRIBABLE_EVENTS, Event, WebhookDelivery, WebhookSigningSecret, WebhookSubscription
+from webhooks.secrets import seal
 from workflows.models import Workflow
 
 logger = logging.getLogger(__name__)
@@ -34,27 +33,6 @@ _UNSET: Any = object()
 
 
 # --- checks -------------------------------------------------------------------------------------------
-
-
-def check_destination(url: str, *, field: str = "url") -> str:
-    """Refuse a URL the SSRF guard would refuse (scheme, IP literal, a host resolving inside).
-
-    A host that does not resolve now is accepted: it may later, and every
-    delivery is checked again when it connects. Raises ValidationFailed.
-    """
-    guard = current_guard()
-    try:
-        parsed = httpx.URL(url)
-        guard.check_url(parsed)
-        if not guard.host_allowed(parsed.host):
-            guard.resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
-    except httpx.InvalidURL as exc:
-        raise ValidationFailed(f"Not a valid URL: {exc}", field=field) from None
-    except BlockedAddress as exc:
-        raise ValidationFailed(exc.message, field=field) from None
-    except UnresolvableHost:
-        pass
-    return url
 
 
 def _check_events(names: Iterable[str]) -> list[str]:
@@ -77,13 +55,6 @@ def _owned_workflow(owner: User, workflow_id: Any) -> Workflow | None:
     return workflow
 
 
-def _seal(target: WebhookSubscription | WebhookSigningSecret) -> str:
-    secret = signing.new_secret()
-    target.encrypted_secret = crypto.encrypt(secret)
-    target.secret_hint = signing.hint_of(secret)
-    return secret
-
-
 # --- subscriptions ----------------------------------------------------------------------------------------
 
 
@@ -99,7 +70,7 @@ def webhook_create(
         workflow=_owned_workflow(owner, workflow_id),
         description=description,
     )
-    secret = _seal(subscription)
+    secret = seal(subscription)
     subscription.save()
     return subscription, secret
 
@@ -138,7 +109,7 @@ def webhook_update(
 def webhook_rotate_secret(*, subscription: WebhookSubscription) -> tuple[WebhookSubscription, str]:
     """A new signing secret, answered once; deliveries from now on are signed with it (retries included)."""
     locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
-    secret = _seal(locked)
+    secret = seal(locked)
     locked.save(update_fields=["encrypted_secret", "secret_hint", "updated_at"])
     return locked, secret
 
@@ -175,27 +146,9 @@ def signing_secret_rotate(*, owner: User) -> tuple[WebhookSigningSecret, str]:
     """Make (or replace) ``owner``'s signing secret for per-run webhook URLs; answered once."""
     row = WebhookSigningSecret.objects.select_for_update().filter(owner=owner).first()
     row = row or WebhookSigningSecret(owner=owner)
-    secret = _seal(row)
+    secret = seal(row)
     row.save()
     return row, secret
-
-
-def signing_secret_for(owner_id: Any) -> str:
-    """The owner's per-run signing secret, made now if there is none (so that every request is signed).
-
-    Raises crypto.DecryptionFailed if the stored one cannot be read.
-    """
-    row = WebhookSigningSecret.objects.filter(owner_id=owner_id).first()
-    if row is None:
-        with transaction.atomic():
-            row = WebhookSigningSecret(owner_id=owner_id)
-            _seal(row)
-            try:
-                with transaction.atomic():
-                    row.save(force_insert=True)
-            except IntegrityError:  # made concurrently by another delivery
-                row = WebhookSigningSecret.objects.get(owner_id=owner_id)
-    return crypto.decrypt(row.encrypted_secret)
 
 
 # --- events ------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from webhooks import delivery, notifications
 TASK = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True, "queue": "default"}
 
 
-@shared_task(name="webhooks.deliver", **TASK)
+@shared_task(name=delivery.DELIVER_TASK, **TASK)
 def deliver(delivery_pk: str) -> None:
     delivery.deliver(delivery_pk)
 
@@ -32,6 +32,6 @@ def purge_deliveries() -> int:
 
 
 # SMTP errors are OSErrors: tried again a few times, a minute apart and more.
-@shared_task(name="webhooks.notify_disabled", autoretry_for=(OSError,), retry_backoff=60, max_retries=3, **TASK)
+@shared_task(name=delivery.NOTIFY_DISABLED_TASK, autoretry_for=(OSError,), retry_backoff=60, max_retries=3, **TASK)
 def notify_disabled(subscription_id: str) -> None:
     notifications.disabled_notify(subscription_id)

@@ -32,7 +32,6 @@ from executions import selectors, services
 from executions.api import serializers as s
 from executions.models import Execution, ExecutionLog
 from flowbuilder.api.errors import Forbidden, ValidationFailed
-from webhooks.services import check_destination
 from workflows.models import Workflow
 from workflows.permissions import workflow_permissions
 
@@ -338,9 +337,6 @@ class WorkflowExecuteView(APIView):
         key = idempotency_key(request)
         data = s.ExecuteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if data.validated_data.get("webhook_url"):
-            # Refuse an internal address now rather than as a failed delivery later.
-            check_destination(data.validated_data["webhook_url"], field="webhook_url")
         execution, created = services.execution_start(
             workflow=workflow,
             input_data=data.validated_data["input_data"],

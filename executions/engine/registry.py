@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 from executions.engine.types import NodeType
 
@@ -69,3 +70,29 @@ def get(type_name: str) -> NodeType | None:
 def all_types() -> list[NodeType]:
     _load()
     return sorted(_types.values(), key=lambda t: (t.category != "trigger", t.category, t.type))
+
+
+def catalog(*, category: str | None = None) -> list[dict[str, Any]]:
+    """``GET /node-types``: every type (of ``category``) as the editor builds its palette from it."""
+    aliases: dict[str, list[str]] = {}
+    for alias, target in ALIASES.items():
+        aliases.setdefault(target, []).append(alias)
+    return [
+        {
+            "type": t.type,
+            "label": t.label,
+            "description": t.description,
+            "category": t.category,
+            "inputs": list(t.inputs),
+            "outputs": list(t.outputs),
+            "dynamic_outputs": t.dynamic_outputs is not None,
+            "config_schema": t.config_schema,
+            "credential_types": list(t.credential_types),
+            "credential_required": t.credential_required,
+            "is_trigger": t.is_trigger,
+            "side_effects": t.side_effects,
+            "aliases": sorted(aliases.get(t.type, [])),
+        }
+        for t in all_types()
+        if category is None or t.category == category
+    ]

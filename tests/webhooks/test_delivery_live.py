@@ -17,6 +17,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from executions.services import execution_start
 from files import signals as file_signals
+from flowbuilder.api.errors import ValidationFailed
 from tests.conftest import client_for
 from tests.engine_fixtures import wait_finished, wait_for
 from tests.files.conftest import png_bytes
@@ -202,8 +203,13 @@ def test_addresses_inside_are_refused_at_delivery(celery_worker, receiver, forbi
     )
     assert response.status_code == 400
     assert response.json()["error"]["details"][0]["field"] == "webhook_url"
-    with transaction.atomic():  # started past the API check (e.g. allowed when it started)
+    with pytest.raises(ValidationFailed) as refused_start:  # the check is the service's, whoever calls it
+        execution_start(workflow=workflow, input_data={"n": 1}, webhook_url=forbidden.url("/run"))
+    assert refused_start.value.details[0]["field"] == "webhook_url"
+    settings.FLOWBUILDER_HTTP_ALLOWLIST = ["127.0.0.1", "127.0.0.2"]
+    with transaction.atomic():  # allowed when it started; the worker's list (127.0.0.1 only) refuses it
         execution, _ = execution_start(workflow=workflow, input_data={"n": 1}, webhook_url=forbidden.url("/run"))
+    settings.FLOWBUILDER_HTTP_ALLOWLIST = ["127.0.0.1"]
     wait_finished(execution.pk)
     (run_row,) = finished(execution_id=execution.pk, subscription__isnull=True)
     assert (run_row.status, run_row.event) == ("failed", COMPLETED)

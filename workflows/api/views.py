@@ -258,27 +258,5 @@ class NodeTypeListView(APIView):
         tags=["workflows"],
     )
     def get(self, request: Request) -> Response:
-        category = request.query_params.get("category")
-        aliases: dict[str, list[str]] = {}
-        for alias, target in registry.ALIASES.items():
-            aliases.setdefault(target, []).append(alias)
-        items = [
-            {
-                "type": t.type,
-                "label": t.label,
-                "description": t.description,
-                "category": t.category,
-                "inputs": list(t.inputs),
-                "outputs": list(t.outputs),
-                "dynamic_outputs": t.dynamic_outputs is not None,
-                "config_schema": t.config_schema,
-                "credential_types": list(t.credential_types),
-                "credential_required": t.credential_required,
-                "is_trigger": t.is_trigger,
-                "side_effects": t.side_effects,
-                "aliases": sorted(aliases.get(t.type, [])),
-            }
-            for t in registry.all_types()
-            if category is None or t.category == category
-        ]
+        items = registry.catalog(category=request.query_params.get("category"))
         return Response(s.NodeTypeSerializer(items, many=True).data)

@@ -8,25 +8,14 @@ A new format (n8n, …) is one more module appended to ``IMPORTERS``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from flowbuilder.api.errors import ValidationFailed
 from workflows.importers.n8n import from_n8n
+from workflows.importers.result import Imported
 
 EXPORT_FORMAT = "flowbuilder.workflow"
 EXPORT_FORMAT_VERSION = 1
-
-
-@dataclass
-class Imported:
-    definition: Any
-    name: str = "Imported workflow"
-    description: str = ""
-    category: str = ""
-    tags: list[str] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    source_format: str = ""
 
 
 Importer = Callable[[Mapping[str, Any]], Imported | None]

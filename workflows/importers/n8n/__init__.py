@@ -20,12 +20,10 @@ changed on the way is a warning pointing into the export (``nodes[3]``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workflows.importers.n8n.builder import Builder
-
-if TYPE_CHECKING:
-    from workflows.importers import Imported
+from workflows.importers.result import Imported
 
 N8N_TYPE_PREFIXES = ("n8n-nodes-base.", "@n8n/")
 
@@ -45,9 +43,6 @@ def is_n8n_workflow(payload: Mapping[str, Any]) -> bool:
 
 def from_n8n(payload: Mapping[str, Any]) -> Imported | None:
     """The importer for n8n exports; None for anything else. Raises ValidationFailed for a broken export."""
-    # workflows.importers lists this importer, so it is only importable once that module has run.
-    from workflows.importers import Imported
-
     if not is_n8n_workflow(payload):
         return None
     builder = Builder(payload)
