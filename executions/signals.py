@@ -8,5 +8,5 @@ from django.dispatch import Signal
 # child runs of sub_workflow and for_each steps); kwargs: execution.
 execution_started = Signal()
 
-# Sent by the runner after the commit that ends a run (executions.engine.runner._finish); kwargs: execution.
+# Sent by the runner after the commit that ends a run (executions.engine.runner.finish); kwargs: execution.
 execution_finished = Signal()

@@ -1,0 +1,136 @@
+"""Readiness and the decision loop: skip, run inline or queue every node that became decidable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from executions.engine import context as node_context
+from executions.engine.definition import Node
+from executions.engine.dispatch import dispatcher
+from executions.engine.runner.attempt import attempt
+from executions.engine.runner.finish import maybe_finish
+from executions.engine.runner.results import apply_outcome
+from executions.engine.runner.state import Run, default_ports, reachable_nodes, save_run
+from executions.engine.types import Inbound, NodeContext, NodeType, Readiness
+from executions.models import Execution, StepRun
+
+RUN, WAIT, SKIP = Readiness.RUN, Readiness.WAIT, Readiness.SKIP
+
+
+def _readiness(run: Run, node: Node) -> Readiness:
+    incoming = run.graph.incoming[node.id]
+    if not incoming:
+        return WAIT  # the trigger runs at start; nodes nothing leads to never run
+    resolved = taken = 0
+    for edge in incoming:
+        source = run.steps[edge.source]
+        if source.status in StepRun.FINISHED:
+            resolved += 1
+            if edge.source_port in (source.ports or ()):
+                taken += 1
+    join_rule = node_context.node_type_of(node).joins
+    if join_rule is not None:
+        return join_rule(node.config, Inbound(total=len(incoming), resolved=resolved, taken=taken))
+    # Airflow's none_failed_min_one_success, what users of n8n and Windmill expect after an IF: a node
+    # that several edges lead to runs once every one of them is decided and at least one was taken, so
+    # the two sides of a condition can meet again without a merge. A single-input chain skips as before.
+    if resolved < len(incoming):
+        return WAIT
+    return RUN if taken else SKIP
+
+
+def advance(run: Run) -> None:
+    """Skip, run inline or queue every node that became decidable, until nothing changes."""
+    if run.execution.is_finished:
+        return
+    order = reachable_nodes(run.graph)
+    changed = True
+    while changed and not run.execution.is_finished:
+        changed = False
+        for node_id in order:
+            step = run.steps[node_id]
+            if step.status != StepRun.Status.PENDING or step.queued_at is not None:
+                continue
+            node = run.graph.nodes[node_id]
+            decision = _readiness(run, node)
+            if decision == WAIT:
+                continue
+            changed = True
+            if decision == SKIP:
+                skip(run, step)
+            elif node.disabled:
+                skip(run, step, ports=default_ports(node), reason="disabled")
+            elif node_context.node_type_of(node).inline:
+                run_inline(run, step)
+            else:
+                queue(run, step)
+            if run.execution.is_finished:
+                return
+    maybe_finish(run)
+
+
+def skip(run: Run, step: StepRun, *, ports: list[str] | None = None, reason: str = "branch not taken") -> None:
+    step.status = StepRun.Status.SKIPPED
+    step.ports = ports or []
+    step.completed_at = run.now
+    step.error = None
+    run.outputs[step.node_id] = {"output": None, "status": step.status, "error": None}
+    if reason == "disabled":
+        step.output = None
+    run.touch(step)
+
+
+def queue(run: Run, step: StepRun) -> None:
+    step.queued_at = run.now
+    run.touch(step)
+    step_id = step.pk
+    run.later(lambda: dispatcher().run_step(step_id))
+
+
+def run_node_context(run: Run, step: StepRun, node: Node, config: dict[str, Any], ctx: dict[str, Any]) -> NodeContext:
+    execution = run.execution
+    views = run.step_views({edge.source for edge in run.graph.incoming[node.id]})
+    step_id = step.pk
+    return NodeContext(
+        execution_id=str(execution.pk),
+        workflow_id=str(execution.workflow_id),
+        owner_id=execution.owner_id,
+        node_id=node.id,
+        node_type=node_context.node_type_of(node),
+        config=config,
+        expression_context=ctx,
+        attempt=step.attempt,
+        dry_run=execution.mode == Execution.Mode.DRY_RUN,
+        timeout=node.timeout_seconds,
+        state=dict(step.state) if "state" not in step.get_deferred_fields() else {},
+        inputs=node_context.taken_inputs(run.graph, node, views),
+        child_results=lambda: node_context.child_results(step_id),
+    )
+
+
+def context_for(run: Run, node: Node) -> dict[str, Any]:
+    node_type = node_context.node_type_of(node)
+    steps = run.step_views(node_context.needed_steps(run.graph, node, node_type))
+    return node_context.expression_context(run.execution, run.graph, steps)
+
+
+def run_inline(run: Run, step: StepRun) -> None:
+    """Execute a pure node now, in this transaction."""
+    node = run.graph.nodes[step.node_id]
+    step.attempt += 1
+    step.started_at = timezone.now()
+    step.status = StepRun.Status.RUNNING
+
+    def build(node_type: NodeType) -> NodeContext:
+        ctx_data = context_for(run, node)
+        config = node_context.render_config(node, node_type, ctx_data)
+        return run_node_context(run, step, node, config, ctx_data)
+
+    apply_outcome(run, step, attempt(node, build, retries=False, label=f"Inline node {node.id}"))
+
+
+def advance_and_save(run: Run) -> None:
+    advance(run)
+    save_run(run)

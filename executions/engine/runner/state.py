@@ -1,0 +1,246 @@
+"""A run held under its row lock (:class:`Run`), loaded and saved in as few statements as can be."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, cast
+
+from django.db import connection, transaction
+from django.db.models import Field
+from django.utils import timezone
+
+from executions import broadcast
+from executions.engine import context as node_context
+from executions.engine.definition import Graph, Node
+from executions.engine.types import NodeResult
+from executions.models import Execution, ExecutionLog, StepRun
+from workflows.models import WorkflowVersion
+
+logger = logging.getLogger(__name__)
+WORKER_NAME = f"{socket.gethostname()}"
+# What the runner changes on an execution; the (large) input is never rewritten,
+# and the output only when the run ends (it is not even loaded before).
+EXECUTION_STATE_FIELDS = [
+    "status",
+    "progress",
+    "current_step",
+    "event_seq",
+    "started_at",
+    "completed_at",
+    "error",
+    "output_data",
+    "updated_at",
+]
+RUNNING_STATE_FIELDS = [f for f in EXECUTION_STATE_FIELDS if f != "output_data"]
+STEP_STATE_FIELDS = [
+    "status",
+    "attempt",
+    "error",
+    "ports",
+    "queued_at",
+    "started_at",
+    "completed_at",
+    "lease_expires_at",
+    "next_attempt_at",
+    "wake_at",
+]
+
+
+@lru_cache(maxsize=512)
+def graph_for_version(version_id: Any) -> Graph:
+    """Versions are immutable, so their parsed graphs are cached per process."""
+    return Graph.from_definition(WorkflowVersion.objects.values_list("definition", flat=True).get(pk=version_id))
+
+
+@dataclass
+class Outcome:
+    """A finished attempt: a NodeResult, or an error message.
+
+    ``secrets`` are those of the credentials the attempt used: redacted before anything is stored.
+    """
+
+    result: NodeResult | None = None
+    error: str | None = None
+    retryable: bool = True
+    error_data: Any = None
+    logs: list[tuple[str, str, Any]] = field(default_factory=list)
+    secrets: frozenset[str] = frozenset()
+
+
+@dataclass
+class Run:
+    """One execution's state while the runner holds its row lock."""
+
+    execution: Execution
+    graph: Graph
+    steps: dict[str, StepRun]
+    now: datetime
+    dirty_steps: set[str] = field(default_factory=set)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[ExecutionLog] = field(default_factory=list)
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    # --- bookkeeping -------------------------------------------------------------
+
+    def touch(self, step: StepRun) -> None:
+        self.dirty_steps.add(step.node_id)
+        self.events.append(
+            {
+                "type": "step_update",
+                "data": {
+                    "node_id": step.node_id,
+                    "status": step.status,
+                    "attempt": step.attempt,
+                    "error": step.error,
+                },
+            }
+        )
+
+    def log(self, level: str, message: str, *, node_id: str = "", data: Any = None) -> None:
+        self.logs.append(
+            ExecutionLog(execution=self.execution, node_id=node_id, level=level, message=message[:10_000], data=data)
+        )
+
+    def later(self, callback: Callable[[], object]) -> None:
+        self.after_commit.append(callback)
+
+    def step_views(self, node_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """What expressions see of these steps (output, status, error, ports); missing outputs in one query."""
+        missing = [n for n in node_ids if n not in self.outputs and self.steps[n].status in StepRun.FINISHED]
+        if missing:
+            self.outputs.update(node_context.load_outputs(self.execution.pk, missing))
+        views = {}
+        for node_id in node_ids:
+            step = self.steps[node_id]
+            output = self.outputs.get(node_id, {}).get("output")
+            views[node_id] = {"output": output, "status": step.status, "error": step.error, "ports": step.ports}
+        return views
+
+    def step_view(self, node_id: str) -> dict[str, Any]:
+        return self.step_views({node_id})[node_id]
+
+    def remember_output(self, step: StepRun) -> None:
+        self.outputs[step.node_id] = {
+            "output": step.output,
+            "status": step.status,
+            "error": step.error,
+            "ports": step.ports,
+        }
+
+
+def load_run(execution_id: Any) -> Run | None:
+    """Lock the execution and load its steps (outputs are loaded only when read)."""
+    # The input is read only when an inline node's expressions need it; the output never.
+    execution = Execution.objects.select_for_update().defer("input_data", "output_data").filter(pk=execution_id).first()
+    if execution is None:
+        return None
+    steps = {s.node_id: s for s in StepRun.objects.filter(execution=execution).defer("output", "state")}
+    return Run(
+        execution=execution, graph=graph_for_version(execution.workflow_version_id), steps=steps, now=timezone.now()
+    )
+
+
+def save_run(run: Run) -> None:
+    """Write what changed, then (after commit) queue work and publish events."""
+    execution = run.execution
+    _save_steps([run.steps[node_id] for node_id in run.dirty_steps])
+    if run.logs:
+        ExecutionLog.objects.bulk_create(run.logs)
+    _update_progress(run)
+    first_seq = execution.event_seq + 1
+    execution.event_seq += len(run.events) + len(run.logs) + 1
+    fields = EXECUTION_STATE_FIELDS if execution.is_finished else RUNNING_STATE_FIELDS
+    execution.save(update_fields=fields)
+    events = [*run.events, *(_log_event(entry) for entry in run.logs), {"type": _execution_event_type(execution)}]
+    callbacks = list(run.after_commit)
+    snapshot = broadcast.execution_snapshot(execution)
+
+    def after_commit() -> None:
+        broadcast.publish(snapshot, events, first_seq=first_seq)
+        for callback in callbacks:
+            callback()
+
+    transaction.on_commit(after_commit)
+
+
+def _save_steps(steps: list[StepRun]) -> None:
+    """Write the steps that changed, in one round trip per set of fields.
+
+    One parameterised UPDATE run with executemany (pipelined by psycopg):
+    Django's bulk_update builds a CASE per field and row, which cost more
+    than the writes themselves for a 40-step inline chain. Outputs and state
+    are written only where they were loaded or set.
+    """
+    groups: dict[tuple[str, ...], list[StepRun]] = {}
+    for step in steps:
+        deferred = step.get_deferred_fields()
+        extra = tuple(f for f in ("output", "state") if f not in deferred)
+        groups.setdefault(extra, []).append(step)
+    quote = connection.ops.quote_name
+    for extra, group in groups.items():
+        fields = [cast("Field[Any, Any]", StepRun._meta.get_field(name)) for name in (*STEP_STATE_FIELDS, *extra)]
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        sql = f"UPDATE {quote(StepRun._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 (names from the model)
+        params = [
+            [f.get_db_prep_save(getattr(step, f.attname), connection) for f in fields] + [step.pk] for step in group
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+
+def _log_event(entry: ExecutionLog) -> dict[str, Any]:
+    return {"type": "log", "data": {"node_id": entry.node_id, "level": entry.level, "message": entry.message}}
+
+
+def _execution_event_type(execution: Execution) -> str:
+    if execution.status == Execution.Status.COMPLETED:
+        return "execution_completed"
+    if execution.is_finished:
+        return "execution_failed"
+    return "execution_update"
+
+
+def _update_progress(run: Run) -> None:
+    reachable = reachable_nodes(run.graph)
+    finished = sum(1 for node_id in reachable if run.steps[node_id].status in StepRun.FINISHED)
+    execution = run.execution
+    execution.progress = 100 if execution.status == Execution.Status.COMPLETED else int(100 * finished / len(reachable))
+    active = [s for s in run.steps.values() if s.status in (StepRun.Status.RUNNING, StepRun.Status.WAITING)]
+    queued = [s for s in run.steps.values() if s.status == StepRun.Status.PENDING and s.queued_at]
+    current = active or queued
+    execution.current_step = "" if execution.is_finished else ",".join(sorted(s.node_id for s in current))[:64]
+
+
+def reachable_nodes(graph: Graph) -> tuple[str, ...]:
+    return graph.execution_order
+
+
+def default_ports(node: Node) -> list[str]:
+    node_type = node_context.node_type_of(node)
+    ports = node_type.output_ports(node.config)
+    return list(ports[:1]) if len(ports) > 1 and node_type.dynamic_outputs is None else list(ports)
+
+
+def locked_step(step_id: int, *, execution_id: Any = None) -> tuple[Run, StepRun] | None:
+    """The run of step ``step_id``, locked for this transaction, and the step in it; None when either is
+    gone or the run has ended. Every change to a running run goes through here (or :func:`load_run`)."""
+    if execution_id is None:
+        execution_id = StepRun.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
+    run = load_run(execution_id) if execution_id else None
+    if run is None or run.execution.is_finished:
+        return None
+    step = next((s for s in run.steps.values() if s.pk == step_id), None)
+    return (run, step) if step is not None else None
+
+
+def skip_fsync() -> None:
+    """Commit this transaction without waiting for the WAL flush (PostgreSQL; a no-op elsewhere)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -1,0 +1,71 @@
+"""Waiting steps handed what they waited for: a wake time, a decision, a child's result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from executions.engine import context as node_context
+from executions.engine.runner.advance import advance_and_save, context_for, run_node_context
+from executions.engine.runner.attempt import attempt
+from executions.engine.runner.results import apply_outcome
+from executions.engine.runner.state import locked_step
+from executions.engine.types import NodeContext, NodeType
+from executions.models import Execution, StepRun
+
+
+def resume_step(step_id: int, payload: dict[str, Any]) -> bool:
+    """Hand a waiting step what it waited for (its wake time, a decision, a child's result).
+
+    Answers False when the step is not waiting any more (already resumed, cancelled).
+    """
+    with transaction.atomic():
+        locked = locked_step(step_id)
+        if locked is None or locked[1].status != StepRun.Status.WAITING:
+            return False
+        run, step = locked
+        step.state = StepRun.objects.values_list("state", flat=True).get(pk=step_id)
+        node = run.graph.nodes[step.node_id]
+
+        def build(node_type: NodeType) -> NodeContext:
+            ctx_data = context_for(run, node)
+            config = node_context.render_config(node, node_type, ctx_data)
+            return run_node_context(run, step, node, config, ctx_data)
+
+        outcome = attempt(node, build, retries=False, resume=payload, label=f"Resuming {node.id}")
+        if outcome.error is None and outcome.result and outcome.result.wait is None:
+            step.wake_at = None
+        apply_outcome(run, step, outcome)
+        advance_and_save(run)
+        return True
+
+
+def wake_due_step(step_id: int) -> bool:
+    """A waiting step whose time has come (delay over, approval expired)."""
+    due = StepRun.objects.filter(pk=step_id, status=StepRun.Status.WAITING, wake_at__lte=timezone.now()).exists()
+    return resume_step(step_id, {"woken": True}) if due else False
+
+
+def child_finished(child_execution_id: Any) -> bool:
+    """A child run ended: resume the step that waits for it."""
+    child = (
+        Execution.objects.filter(pk=child_execution_id)
+        .values("parent_step_id", "status", "output_data", "error", "child_index")
+        .first()
+    )
+    if child is None or child["parent_step_id"] is None:
+        return False
+    return resume_step(
+        child["parent_step_id"],
+        {
+            "child": {
+                "execution_id": str(child_execution_id),
+                "index": child["child_index"],
+                "status": child["status"],
+                "output": child["output_data"],
+                "error": child["error"],
+            }
+        },
+    )
