@@ -7,7 +7,8 @@ Visibility follows workflows: a run is visible to whoever may see its workflow
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -15,6 +16,7 @@ from accounts.models import User
 from executions.models import Execution, ExecutionLog, StepRun
 from flowbuilder.api.errors import NotFound
 from flowbuilder.ids import parse_uuid
+from workflows.access import permissions_on, require
 from workflows.models import Workflow, WorkflowShare
 from workflows.selectors import workflows_visible_to
 
@@ -26,6 +28,7 @@ _LIST_DEFERRED = (
     "workflow_version__definition",
 )
 
+T = TypeVar("T")
 WAIT_FIRST_INTERVAL = 0.02
 WAIT_MAX_INTERVAL = 0.2
 
@@ -36,20 +39,6 @@ def executions_visible_to(user: User) -> QuerySet[Execution]:
     return Execution.objects.filter(workflow__in=workflows_visible_to(user).values("pk")).annotate(
         share_role=Subquery(role)
     )
-
-
-def workflow_visible(user: User, workflow_id: Any) -> Workflow:
-    """A workflow ``user`` may see, annotated with their ``share_role``; raises NotFound otherwise (bad ids too)."""
-    pk = parse_uuid(workflow_id)
-    role = WorkflowShare.objects.filter(workflow=OuterRef("pk"), user=user).values("role")[:1]
-    workflow = (
-        workflows_visible_to(user).select_related("owner").annotate(share_role=Subquery(role)).filter(pk=pk).first()
-        if pk
-        else None
-    )
-    if workflow is None:
-        raise NotFound("Workflow not found")
-    return workflow
 
 
 def execution_list(user: User, *, workflow: Workflow | None = None) -> QuerySet[Execution]:
@@ -73,6 +62,17 @@ def execution_get(user: User, execution_id: Any) -> Execution:
     return execution
 
 
+def execution_for(user: User, execution_id: Any, *, granted: frozenset[str], needed: str | None) -> Execution:
+    """A run ``user`` may see, with ``.permissions`` on its workflow; NotFound when unseen, Forbidden without ``needed``.
+
+    The twin of :func:`workflows.access.workflow_for`, and like it the one check every entry point makes.
+    """
+    execution = execution_get(user, execution_id)
+    execution.permissions = permissions_on(user, execution.workflow, granted, execution.share_role)
+    require(execution.permissions, needed)
+    return execution
+
+
 def execution_detail(execution_id: Any) -> Execution:
     """A run with what its detail shows, for a caller that already checked access (after a write)."""
     return Execution.objects.select_related("workflow", "workflow_version", "triggered_by").get(pk=execution_id)
@@ -90,23 +90,32 @@ def execution_logs(execution: Execution) -> QuerySet[ExecutionLog]:
     return ExecutionLog.objects.filter(execution=execution).order_by("id")
 
 
-def execution_wait(execution_id: Any, timeout: float) -> Execution:
-    """Poll until the run has finished or ``timeout`` seconds have passed; answers its latest state.
+def wait_on_run(execution_id: Any, timeout: float, answer: Callable[[str], T | None]) -> T | None:
+    """Ask ``answer(status)`` until it answers something or ``timeout`` seconds have passed (then None).
 
-    Polls every 20 ms at first, backing off to 200 ms, so short runs answer
-    fast without hammering the database on long ones. Raises
+    The one wait for a run (a ``sync`` execute, a webhook waiting for its reply): polls every 20 ms at
+    first, backing off to 200 ms, so short runs answer fast without hammering the database on long
+    ones; each poll reads only the status (the input may be a megabyte). Raises
     Execution.DoesNotExist if the run vanished.
     """
     deadline = time.monotonic() + max(0.0, timeout)
     interval = WAIT_FIRST_INTERVAL
     status_of = Execution.objects.filter(pk=execution_id).values_list("status", flat=True)
     while True:
-        status = status_of.get()  # only the status: the input may be a megabyte
+        found = answer(status_of.get())
+        if found is not None:
+            return found
         remaining = deadline - time.monotonic()
-        if status in Execution.FINISHED or remaining <= 0:
-            return Execution.objects.get(pk=execution_id)
+        if remaining <= 0:
+            return None
         time.sleep(min(interval, remaining))
         interval = min(interval * 1.5, WAIT_MAX_INTERVAL)
+
+
+def execution_wait(execution_id: Any, timeout: float) -> Execution:
+    """The run once it has finished, or as it is when ``timeout`` seconds have passed."""
+    wait_on_run(execution_id, timeout, lambda status: True if status in Execution.FINISHED else None)
+    return Execution.objects.get(pk=execution_id)
 
 
 # --- live updates (executions/live) -------------------------------------------------------

@@ -25,18 +25,17 @@ from executions.models import Execution, ExecutionLog, StepRun
 from executions.signals import execution_started
 from flowbuilder.api.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from flowbuilder.batches import delete_in_batches
-from flowbuilder.ids import parse_uuid
 from integrations.net import check_destination
+from workflows.access import workflow_for
 from workflows.models import Workflow, WorkflowVersion
-from workflows.permissions import workflow_relation_permissions
 
 
 def child_workflow_for(owner: User, workflow_id: Any) -> Workflow | None:
     """The workflow a sub_workflow/for_each step names, when its run's owner may run it (the engine's access check)."""
-    workflow = Workflow.objects.filter(pk=parse_uuid(workflow_id)).select_related("owner").first()
-    if workflow is None or "workflow:execute" not in workflow_relation_permissions(owner, workflow):
+    try:
+        return workflow_for(owner, workflow_id, granted=None, needed="workflow:execute")
+    except (NotFound, Forbidden):
         return None
-    return workflow
 
 
 def _queue_start(execution: Execution) -> None:

@@ -28,11 +28,9 @@ from files.models import StoredFile
 from files.names import safe_filename
 from files.sniffing import SNIFF_BYTES, category_for, sniff
 from files.storage import file_storage, storage_key
-from flowbuilder.api.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
-from flowbuilder.ids import parse_uuid
-from workflows.models import Workflow, WorkflowShare
-from workflows.permissions import workflow_permissions
-from workflows.selectors import workflows_visible_to
+from flowbuilder.api.errors import Conflict, PayloadTooLarge, ValidationFailed
+from workflows.access import workflow_for
+from workflows.models import Workflow
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +49,13 @@ def processing_workflow(*, user: User, workflow_id: Any, granted: frozenset[str]
 
     Raises Forbidden when the user sees it but may not execute it.
     """
-    pk = parse_uuid(workflow_id)
-    workflow = workflows_visible_to(user).filter(pk=pk).first() if pk else None
-    if workflow is None:
-        raise ValidationFailed(f"Workflow '{workflow_id}' not found", field="workflow_id")
-    share = WorkflowShare.objects.filter(workflow=workflow, user=user).values_list("role", flat=True).first()
-    if "workflow:execute" not in workflow_permissions(user, workflow, granted, share):
-        raise Forbidden("Your access to this workflow does not include workflow:execute")
-    return workflow
+    return workflow_for(
+        user,
+        workflow_id,
+        granted=granted,
+        needed="workflow:execute",
+        not_found=ValidationFailed(f"Workflow '{workflow_id}' not found", field="workflow_id"),
+    )
 
 
 def _check_takes(workflow: Workflow, reference: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.services import token_pair_issue
+from tests.clients import client_for
 from tests.executions import nodes as _test_nodes  # noqa: F401  (registers test.flaky, test.slow)
 from tests.factories import UserFactory
 
@@ -45,12 +45,6 @@ def make_user(db) -> Callable[..., User]:
 @pytest.fixture
 def user(make_user) -> User:
     return make_user()
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user=user).access_token}")
-    return client
 
 
 @pytest.fixture

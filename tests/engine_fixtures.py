@@ -182,3 +182,30 @@ def inline_engine(django_capture_on_commit_callbacks):
 
     yield Engine()
     dispatch.install(CeleryDispatcher())
+
+
+@pytest.fixture
+def run_node(inline_engine, user):
+    """Run ``start → <node_id>`` (one node of ``node_type`` with ``config``) on the in-thread engine.
+
+    Answers the execution and the node's step. ``node_fields`` go on the node itself
+    (``retry``, ``on_error``, ``timeout_seconds``, ``name``). The one way node-type tests run a node.
+    """
+    from tests.workflows.helpers import linear, node
+    from workflows.services import workflow_create
+
+    def run(
+        node_type: str,
+        config: dict,
+        *,
+        input_data: dict | None = None,
+        mode: str = "live",
+        node_id: str = "n",
+        **node_fields,
+    ):
+        step = {**node(node_id, node_type, **config), **node_fields}
+        workflow = workflow_create(owner=user, name=node_type, definition=linear(node("start", "trigger.manual"), step))
+        execution = inline_engine.run(workflow, input_data or {}, mode=mode)
+        return execution, execution.steps.get(node_id=node_id)
+
+    return run

@@ -115,6 +115,12 @@ def test_the_engine_uses_only_core_and_its_seams(graph):
     assert wrong == []
 
 
+def test_access_to_workflows_is_decided_in_one_place(graph):
+    """Permissions on a workflow are computed only by workflows.access (workflow_for, execution_for): an
+    endpoint that computed them itself could forget the visibility half or the API key's scopes."""
+    assert graph.find_modules_that_directly_import("workflows.permissions") == {"workflows.access"}
+
+
 def test_the_cycle_check_sees_a_cycle():
     """The check itself: a graph with a cycle is reported."""
     graph = grimp.ImportGraph()

@@ -29,7 +29,11 @@ from executions.models import Execution
 from flowbuilder.timestamps import utc_iso
 from workflows.importers import EXPORT_FORMAT, EXPORT_FORMAT_VERSION
 from workflows.models import Workflow, WorkflowShare
-from workflows.triggers.webhook import webhook_url
+
+
+def webhook_url(token: str, base_url: str) -> str:
+    """Where a webhook trigger with ``token`` is called: ``<base>/hooks/<token>``."""
+    return f"{base_url.rstrip('/')}/hooks/{token}"
 
 
 def workflows_visible_to(user: User) -> QuerySet[Workflow]:

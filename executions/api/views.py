@@ -31,9 +31,9 @@ from accounts.permissions import HasApiPermission
 from executions import selectors, services
 from executions.api import serializers as s
 from executions.models import Execution, ExecutionLog
-from flowbuilder.api.errors import Forbidden, ValidationFailed
+from flowbuilder.api.errors import ValidationFailed
+from workflows.access import workflow_for
 from workflows.models import Workflow
-from workflows.permissions import workflow_permissions
 
 UUID_REGEX = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
@@ -54,17 +54,8 @@ EXECUTE_RESULT = PolymorphicProxySerializer(
 )
 
 
-def require(request: Request, workflow: Workflow, needed: str, share_role: str | None) -> None:
-    """Raise Forbidden unless the caller's roles and relation to ``workflow`` both grant ``needed``."""
-    allowed = workflow_permissions(request.user, workflow, granted_permissions(request), share_role)
-    if needed not in allowed:
-        raise Forbidden(f"Your access to this workflow does not include {needed}")
-
-
 def visible_workflow(request: Request, workflow_id: Any, needed: str) -> Workflow:
-    workflow = selectors.workflow_visible(request.user, workflow_id)
-    require(request, workflow, needed, workflow.share_role)
-    return workflow
+    return workflow_for(request.user, workflow_id, granted=granted_permissions(request), needed=needed)
 
 
 def detail_response(execution_id: Any, http_status: int = status.HTTP_200_OK) -> Response:
@@ -190,9 +181,12 @@ class ExecutionViewSet(ExecutionListMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.execution_list(self.request.user)
 
     def get_object(self) -> Execution:
-        execution = selectors.execution_get(self.request.user, self.kwargs["pk"])
-        require(self.request, execution.workflow, self.required_permissions[self.action], execution.share_role)
-        return execution
+        return selectors.execution_for(
+            self.request.user,
+            self.kwargs["pk"],
+            granted=granted_permissions(self.request),
+            needed=self.required_permissions[self.action],
+        )
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         execution = self.get_object()

@@ -25,10 +25,8 @@ from accounts.authentication import ApiKeyAuthentication, JWTAuthentication
 from accounts.models import ApiKey, User
 from accounts.services import api_key_authenticate
 from executions import selectors
-from executions.models import Execution
 from flowbuilder.api.errors import Forbidden, Unauthorized
-from workflows.models import Workflow
-from workflows.permissions import OWNER_PERMISSIONS, workflow_permissions
+from workflows.access import own_workflows_permissions, workflow_for
 
 BEARER_SUBPROTOCOL = "bearer"
 READ = "execution:read"
@@ -95,25 +93,21 @@ class Access:
 
 def execution_access(principal: Principal, execution_id: Any) -> Access:
     """Raises NotFound for a run the principal cannot see and Forbidden without execution:read on its workflow."""
-    execution: Execution = selectors.execution_get(principal.user, execution_id)
-    allowed = workflow_permissions(principal.user, execution.workflow, principal.permissions, execution.share_role)
-    if READ not in allowed:
-        raise Forbidden(f"Your access to this workflow does not include {READ}")
-    return Access(permissions=allowed, workflow_id=str(execution.workflow_id), execution_id=str(execution.pk))
+    execution = selectors.execution_for(principal.user, execution_id, granted=principal.permissions, needed=READ)
+    return Access(
+        permissions=execution.permissions, workflow_id=str(execution.workflow_id), execution_id=str(execution.pk)
+    )
 
 
 def workflow_access(principal: Principal, workflow_id: Any) -> Access:
     """Raises NotFound for a workflow the principal cannot see and Forbidden without execution:read on it."""
-    workflow: Workflow = selectors.workflow_visible(principal.user, workflow_id)
-    allowed = workflow_permissions(principal.user, workflow, principal.permissions, workflow.share_role)
-    if READ not in allowed:
-        raise Forbidden(f"Your access to this workflow does not include {READ}")
-    return Access(permissions=allowed, workflow_id=str(workflow.pk))
+    workflow = workflow_for(principal.user, workflow_id, granted=principal.permissions, needed=READ)
+    return Access(permissions=workflow.permissions, workflow_id=str(workflow.pk))
 
 
 def notifications_access(principal: Principal) -> frozenset[str]:
     """The user's own runs (their group carries the runs of workflows they own); Forbidden without execution:read."""
-    allowed = OWNER_PERMISSIONS & principal.permissions
+    allowed = own_workflows_permissions(principal.permissions)
     if READ not in allowed:
         raise Forbidden(f"Your access does not include {READ}")
     return allowed

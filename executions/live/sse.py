@@ -43,8 +43,7 @@ from executions import broadcast, selectors
 from executions.api import serializers as s
 from executions.live.auth import QueryApiKeyAuthentication, QueryTokenAuthentication
 from executions.models import Execution, ExecutionLog
-from flowbuilder.api.errors import Forbidden, ValidationFailed
-from workflows.permissions import workflow_permissions
+from flowbuilder.api.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -168,12 +167,9 @@ class ExecutionLogStreamView(APIView):
             return self.finalize_response(drf_request, response, *args, **kwargs)
 
     def plan_for(self, request: Request, execution_id: Any) -> StreamPlan:
-        execution = selectors.execution_get(request.user, execution_id)
-        allowed = workflow_permissions(
-            request.user, execution.workflow, granted_permissions(request), execution.share_role
+        execution = selectors.execution_for(
+            request.user, execution_id, granted=granted_permissions(request), needed="log:read"
         )
-        if "log:read" not in allowed:
-            raise Forbidden("Your access to this workflow does not include log:read")
         raw = request.headers.get("Last-Event-ID") or request.query_params.get("last_event_id") or "0"
         if not raw.strip().isdigit():
             raise ValidationFailed("Last-Event-ID must be a log id (a non-negative integer)", field="Last-Event-ID")

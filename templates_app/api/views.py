@@ -15,13 +15,12 @@ from rest_framework.views import APIView
 
 from accounts.authentication import granted_permissions
 from accounts.permissions import HasApiPermission
-from flowbuilder.api.errors import Forbidden, NotFound
+from flowbuilder.api.errors import Forbidden
 from templates_app import selectors, services
 from templates_app.api import serializers as s
 from templates_app.models import Template
 from workflows import selectors as workflow_selectors
-from workflows.models import Workflow
-from workflows.permissions import workflow_permissions
+from workflows.access import permissions_on, workflow_for
 
 
 class TemplateFilter(django_filters.FilterSet):
@@ -149,7 +148,7 @@ class TemplateViewSet(viewsets.ModelViewSet):
         workflow.companion_workflows = [
             {"key": key, "id": companion.pk, "name": companion.name} for key, companion in result.companions
         ]
-        permissions = workflow_permissions(request.user, workflow, granted, workflow.share_role)
+        permissions = permissions_on(request.user, workflow, granted, workflow.share_role)
         body = s.InstantiatedWorkflowSerializer(workflow, context={"permissions": permissions}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -167,13 +166,7 @@ class SaveAsTemplateView(APIView):
         summary="Save a workflow as a template, turning chosen values into parameters",
     )
     def post(self, request: Request, pk: Any) -> Response:
-        workflow: Workflow = workflow_selectors.workflow_list(request.user).filter(pk=pk).first()
-        if workflow is None:
-            raise NotFound("Workflow not found")
-        if "workflow:read" not in workflow_permissions(
-            request.user, workflow, granted_permissions(request), workflow.share_role
-        ):
-            raise Forbidden("Your access to this workflow does not include workflow:read")
+        workflow = workflow_for(request.user, pk, granted=granted_permissions(request), needed="workflow:read")
         data = s.SaveAsTemplateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data

@@ -12,7 +12,7 @@ from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
-from tests.conftest import client_for
+from tests.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.core import mail
 from freezegun import freeze_time
 
 from accounts.models import User
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db

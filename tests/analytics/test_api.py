@@ -13,7 +13,7 @@ from analytics.models import ApiUsageDaily
 from analytics.usage import flush_api_usage
 from executions.models import Execution
 from integrations.models import AIUsage
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import ExecutionFactory, WorkflowFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.api.serializers import UserSerializer
 from accounts.models import User
 from flowbuilder.urls import urlpatterns as real_urlpatterns
-from tests.conftest import client_for
+from tests.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from audit.context import audit_scope
 from audit.models import AuditEvent
 from audit.services import audit_record
-from tests.conftest import client_for
+from tests.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import Client
 from accounts.models import ApiKey, User
 from audit.models import AuditEvent
 from executions.models import Execution, StepRun
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.console.helpers import form_data
 from tests.factories import DEFAULT_PASSWORD, WorkflowFactory
 from tests.workflows.helpers import edge, node, simple_definition

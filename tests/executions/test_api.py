@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import api_key_create
 from executions.models import Execution, ExecutionLog, StepRun
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.engine_fixtures import wait_finished, wait_status
 from tests.factories import ExecutionFactory, WorkflowFactory
 from tests.workflows.helpers import edge, linear, node, simple_definition

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
-from tests.files.conftest import PDF_BYTES
+from tests.files.samples import PDF_BYTES
 from tests.files.test_files_api import upload
 
 pytestmark = pytest.mark.django_db

@@ -18,9 +18,9 @@ from executions.engine import files as engine_files
 from executions.engine import sandbox
 from executions.models import Execution
 from files.models import StoredFile
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.engine_fixtures import wait_finished
-from tests.files.conftest import CSV_BYTES, PDF_BYTES, png_bytes
+from tests.files.samples import CSV_BYTES, PDF_BYTES, png_bytes
 from tests.integrations.servers import OPENAI_KEY
 from tests.workflows.helpers import linear, node
 from workflows.services import workflow_create
@@ -52,19 +52,6 @@ def upload(client, data: bytes = CSV_BYTES, name: str = "sales.csv", content_typ
     )
     assert response.status_code == 201, response.content
     return response.json()
-
-
-@pytest.fixture
-def run(inline_engine, user):
-    """Run ``start → n`` (a node of ``node_type`` with ``config``); answer the execution and the step."""
-
-    def run(node_type: str, config: dict, *, input_data: dict | None = None, mode: str = "live"):
-        definition = linear(node("start", "trigger.manual"), node("n", node_type, **config))
-        workflow = workflow_create(owner=user, name=node_type, definition=definition)
-        execution = inline_engine.run(workflow, input_data or {}, mode=mode)
-        return execution, execution.steps.get(node_id="n")
-
-    return run
 
 
 @pytest.fixture
@@ -122,10 +109,10 @@ def test_a_script_reads_an_uploaded_csv_of_a_file_run(auth_client, user, inline_
     assert StoredFile.objects.get(pk=file_id).status == "processed"
 
 
-def test_a_script_takes_several_files_and_whole_references(auth_client, run):
+def test_a_script_takes_several_files_and_whole_references(auth_client, run_node):
     csv_file, png_file = upload(auth_client), upload(auth_client, png_bytes(), "dot.png", "image/png")
     code = "output = {k: [f['id'], f['name'], f['content_type'], f['size'], f['bytes'][:4].hex()] for k, f in files.items()}"
-    execution, step = run(
+    execution, step = run_node(
         "script",
         {"code": code, "files": {"table": "{{ input.table.id }}", "picture": "{{ input.picture }}"}},
         input_data={"table": csv_file, "picture": png_file},
@@ -137,8 +124,8 @@ def test_a_script_takes_several_files_and_whole_references(auth_client, run):
     }
 
 
-def test_a_script_without_files_sees_an_empty_dict(run):
-    execution, step = run("script", {"code": "output = files"})
+def test_a_script_without_files_sees_an_empty_dict(run_node):
+    execution, step = run_node("script", {"code": "output = files"})
     assert execution.status == "completed", step.error
     assert step.output == {}
 
@@ -146,9 +133,9 @@ def test_a_script_without_files_sees_an_empty_dict(run):
 # --- http_request ----------------------------------------------------------------------------------------------
 
 
-def test_http_request_posts_a_file_as_the_body(auth_client, run, target_server):
+def test_http_request_posts_a_file_as_the_body(auth_client, run_node, target_server):
     picture = upload(auth_client, png_bytes(3, 3), "dot.png", "image/png")
-    execution, step = run(
+    execution, step = run_node(
         "http_request",
         {"method": "POST", "url": target_server.url("/echo"), "body_file": "{{ input.file.id }}"},
         input_data={"file": picture},
@@ -159,9 +146,9 @@ def test_http_request_posts_a_file_as_the_body(auth_client, run, target_server):
     assert target_server.hits[0]["headers"]["content-length"] == str(len(png_bytes(3, 3)))
 
 
-def test_http_request_body_file_keeps_a_content_type_the_headers_set(auth_client, run, target_server):
+def test_http_request_body_file_keeps_a_content_type_the_headers_set(auth_client, run_node, target_server):
     document = upload(auth_client, PDF_BYTES, "a.pdf", "application/pdf")
-    execution, step = run(
+    execution, step = run_node(
         "http_request",
         {
             "method": "PUT",
@@ -175,11 +162,11 @@ def test_http_request_body_file_keeps_a_content_type_the_headers_set(auth_client
     assert target_server.hits[0]["headers"]["content-type"] == "application/octet-stream"
 
 
-def test_http_request_multipart_upload(auth_client, run, target_server):
+def test_http_request_multipart_upload(auth_client, run_node, target_server):
     csv_file = upload(auth_client)
     png_file = upload(auth_client, png_bytes(), "dot.png", "image/png")
     pdf_file = upload(auth_client, PDF_BYTES, "a.pdf", "application/pdf")
-    execution, step = run(
+    execution, step = run_node(
         "http_request",
         {
             "method": "POST",
@@ -204,8 +191,8 @@ def test_http_request_multipart_upload(auth_client, run, target_server):
     ]
 
 
-def test_a_multipart_body_of_fields_alone_stays_multipart(run, target_server):
-    execution, step = run(
+def test_a_multipart_body_of_fields_alone_stays_multipart(run_node, target_server):
+    execution, step = run_node(
         "http_request",
         {"method": "POST", "url": target_server.url("/echo"), "body_type": "multipart", "body": {"a": "1"}},
     )
@@ -216,10 +203,10 @@ def test_a_multipart_body_of_fields_alone_stays_multipart(run, target_server):
     ]
 
 
-def test_a_307_redirect_sends_the_multipart_body_again(auth_client, run, target_server):
+def test_a_307_redirect_sends_the_multipart_body_again(auth_client, run_node, target_server):
     csv_file = upload(auth_client)
     url = target_server.url("/redirect") + "?code=307&to=/echo"
-    execution, step = run(
+    execution, step = run_node(
         "http_request",
         {"method": "POST", "url": url, "body_type": "multipart", "files": {"doc": csv_file["id"]}},
     )
@@ -230,9 +217,9 @@ def test_a_307_redirect_sends_the_multipart_body_again(auth_client, run, target_
     assert parts[0]["bytes"] == CSV_BYTES
 
 
-def test_dry_runs_describe_the_files_they_would_send(auth_client, run, target_server):
+def test_dry_runs_describe_the_files_they_would_send(auth_client, run_node, target_server):
     csv_file = upload(auth_client)
-    execution, step = run(
+    execution, step = run_node(
         "http_request",
         {"method": "POST", "url": target_server.url("/echo"), "body_file": csv_file["id"]},
         mode=Execution.Mode.DRY_RUN,
@@ -249,7 +236,7 @@ def test_dry_runs_describe_the_files_they_would_send(auth_client, run, target_se
             "body_file": described,
         },
     }
-    execution, step = run(
+    execution, step = run_node(
         "http_request",
         {
             "method": "POST",
@@ -264,7 +251,7 @@ def test_dry_runs_describe_the_files_they_would_send(auth_client, run, target_se
     assert step.output["would_send"]["body"] == {"a": "1"}
     assert step.output["would_send"]["files"] == {"one": described, "many": [described]}
     # A GET is sent for real in a dry run, its file too.
-    execution, step = run(
+    execution, step = run_node(
         "http_request",
         {"url": target_server.url("/echo"), "body_file": csv_file["id"]},
         mode=Execution.Mode.DRY_RUN,
@@ -276,9 +263,9 @@ def test_dry_runs_describe_the_files_they_would_send(auth_client, run, target_se
 # --- llm -------------------------------------------------------------------------------------------------------
 
 
-def test_an_ai_vision_node_sends_an_uploaded_png_as_a_data_url(auth_client, run, openai_server, openai_credential):
+def test_an_ai_vision_node_sends_an_uploaded_png_as_a_data_url(auth_client, run_node, openai_server, openai_credential):
     picture = upload(auth_client, png_bytes(4, 4), "cat.png", "image/png")
-    execution, step = run(
+    execution, step = run_node(
         "ai_vision",
         {
             "credential": str(openai_credential.pk),
@@ -303,7 +290,7 @@ def test_an_ai_vision_node_sends_an_uploaded_png_as_a_data_url(auth_client, run,
     assert data_url not in json.dumps(step.output)
 
 
-def test_llm_images_go_on_the_last_user_message(auth_client, run, openai_server, openai_credential):
+def test_llm_images_go_on_the_last_user_message(auth_client, run_node, openai_server, openai_credential):
     first = upload(auth_client, png_bytes(1, 1), "a.png", "image/png")
     second = upload(auth_client, png_bytes(2, 1), "b.png", "image/png")
     messages = [
@@ -312,7 +299,7 @@ def test_llm_images_go_on_the_last_user_message(auth_client, run, openai_server,
         {"role": "user", "content": "Compare them."},
         {"role": "assistant", "content": "Let me look."},
     ]
-    execution, step = run(
+    execution, step = run_node(
         "llm",
         {"credential": str(openai_credential.pk), "messages": messages, "images": [first["id"], "{{ input.second }}"]},
         input_data={"second": second},
@@ -325,9 +312,9 @@ def test_llm_images_go_on_the_last_user_message(auth_client, run, openai_server,
     assert sent[2]["content"][2]["image_url"]["url"].endswith(base64.b64encode(png_bytes(2, 1)).decode())
 
 
-def test_llm_refuses_a_file_that_is_not_an_image(auth_client, run, openai_server, openai_credential):
+def test_llm_refuses_a_file_that_is_not_an_image(auth_client, run_node, openai_server, openai_credential):
     csv_file = upload(auth_client)
-    execution, step = run(
+    execution, step = run_node(
         "llm", {"credential": str(openai_credential.pk), "prompt": "Describe", "images": [csv_file["id"]]}
     )
     assert execution.status == "failed"
@@ -336,9 +323,9 @@ def test_llm_refuses_a_file_that_is_not_an_image(auth_client, run, openai_server
     assert openai_server.hits == []
 
 
-def test_an_llm_dry_run_names_the_images_it_would_send(auth_client, run, openai_server, openai_credential):
+def test_an_llm_dry_run_names_the_images_it_would_send(auth_client, run_node, openai_server, openai_credential):
     picture = upload(auth_client, png_bytes(), "cat.png", "image/png")
-    execution, step = run(
+    execution, step = run_node(
         "llm",
         {"credential": str(openai_credential.pk), "prompt": "Describe", "images": [picture["id"]]},
         mode=Execution.Mode.DRY_RUN,
@@ -369,14 +356,14 @@ FIELDS = {"script": "config.files.doc", "http_request": "config.body_file", "llm
 @pytest.mark.parametrize("node_type", FIELDS)
 @pytest.mark.parametrize("mode", ["live", "dry_run"])
 def test_another_users_file_is_not_found_like_a_missing_one(
-    run, make_user, node_type, mode, target_server, openai_server, openai_credential
+    run_node, make_user, node_type, mode, target_server, openai_server, openai_credential
 ):
     theirs = upload(client_for(make_user()), png_bytes(), "theirs.png", "image/png")["id"]
     missing = "0b9e7c1a-3f2d-4e5b-9c8a-7d6e5f4a3b21"
     messages = []
     for file_id in (theirs, missing):
         config = node_reading(node_type, file_id, credential=str(openai_credential.pk), url=target_server.url("/echo"))
-        execution, step = run(node_type, config, mode=mode)
+        execution, step = run_node(node_type, config, mode=mode)
         assert execution.status == "failed"
         assert step.attempt == 1  # not retried: it would fail again
         messages.append(step.error["message"].replace(file_id, "<id>"))
@@ -386,13 +373,15 @@ def test_another_users_file_is_not_found_like_a_missing_one(
 
 
 @pytest.mark.parametrize("node_type", FIELDS)
-def test_a_file_over_the_limit_fails_clearly(auth_client, run, settings, node_type, target_server, openai_credential):
+def test_a_file_over_the_limit_fails_clearly(
+    auth_client, run_node, settings, node_type, target_server, openai_credential
+):
     settings.FLOWBUILDER_NODE_FILE_MAX_BYTES = 50
     picture = upload(auth_client, png_bytes(8, 8), "big.png", "image/png")
     config = node_reading(
         node_type, picture["id"], credential=str(openai_credential.pk), url=target_server.url("/echo")
     )
-    execution, step = run(node_type, config)
+    execution, step = run_node(node_type, config)
     assert execution.status == "failed"
     assert step.attempt == 1
     assert step.error["message"] == (
@@ -401,10 +390,10 @@ def test_a_file_over_the_limit_fails_clearly(auth_client, run, settings, node_ty
     assert target_server.hits == []
 
 
-def test_the_limit_holds_for_a_steps_files_together(auth_client, run, settings):
+def test_the_limit_holds_for_a_steps_files_together(auth_client, run_node, settings):
     settings.FLOWBUILDER_NODE_FILE_MAX_BYTES = len(CSV_BYTES) + 10
     first, second = upload(auth_client), upload(auth_client, name="more.csv")
-    execution, step = run("script", {"code": "output = 1", "files": {"a": first["id"], "b": second["id"]}})
+    execution, step = run_node("script", {"code": "output = 1", "files": {"a": first["id"], "b": second["id"]}})
     assert execution.status == "failed"
     assert step.error["message"] == (
         f"config.files.b: the step's files come to {2 * len(CSV_BYTES):,} bytes; "
@@ -412,26 +401,26 @@ def test_the_limit_holds_for_a_steps_files_together(auth_client, run, settings):
     )
 
 
-def test_a_file_whose_bytes_are_gone_is_not_found(auth_client, run, user, file_storage_dir):
+def test_a_file_whose_bytes_are_gone_is_not_found(auth_client, run_node, user, file_storage_dir):
     csv_file = upload(auth_client)
     (file_storage_dir / str(user.pk) / csv_file["id"]).unlink()
-    execution, step = run("script", {"code": "output = 1", "files": {"doc": csv_file["id"]}})
+    execution, step = run_node("script", {"code": "output = 1", "files": {"doc": csv_file["id"]}})
     assert execution.status == "failed"
     assert step.error["message"] == f"config.files.doc: File '{csv_file['id']}' not found"
 
 
-def test_a_reference_that_renders_to_nothing_fails_clearly(run):
-    execution, step = run("script", {"code": "output = 1", "files": {"doc": "{{ input.nothing }}"}})
+def test_a_reference_that_renders_to_nothing_fails_clearly(run_node):
+    execution, step = run_node("script", {"code": "output = 1", "files": {"doc": "{{ input.nothing }}"}})
     assert execution.status == "failed"
     assert "config.files.doc" in step.error["message"]
 
 
-def test_without_a_file_store_steps_reading_files_fail_clearly(auth_client, run):
+def test_without_a_file_store_steps_reading_files_fail_clearly(auth_client, run_node):
     csv_file = upload(auth_client)
     installed = engine_files.store()
     engine_files.install(None)
     try:
-        _execution, step = run("script", {"code": "output = 1", "files": {"doc": csv_file["id"]}})
+        _execution, step = run_node("script", {"code": "output = 1", "files": {"doc": csv_file["id"]}})
     finally:
         engine_files.install(installed)
     assert step.error["message"] == "Files are not available: no file store is installed"
@@ -491,11 +480,11 @@ def test_a_file_run_on_a_real_worker_posts_the_file(celery_worker, make_user, ta
     assert target_server.raw_bodies == [png_bytes(5, 5)]
 
 
-def test_a_file_near_the_limit_reaches_a_script_whatever_its_memory_limit(auth_client, run):
+def test_a_file_near_the_limit_reaches_a_script_whatever_its_memory_limit(auth_client, run_node):
     """The files are in the sandbox before its limits apply: they do not count against memory_mb."""
     data = bytes(range(256)) * (9 * 4096)  # 9 MiB, every byte value
     big = upload(auth_client, data, "blob.bin", "application/octet-stream")
     code = "import hashlib\nb = files['blob']['bytes']\noutput = [len(b), hashlib.sha256(b).hexdigest()]"
-    execution, step = run("script", {"code": code, "files": {"blob": big["id"]}, "memory_mb": 16})
+    execution, step = run_node("script", {"code": code, "files": {"blob": big["id"]}, "memory_mb": 16})
     assert execution.status == "completed", step.error
     assert step.output == [len(data), big["sha256"]]

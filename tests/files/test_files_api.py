@@ -11,9 +11,9 @@ from django.test import override_settings
 
 from files import signals
 from files.models import StoredFile
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import WorkflowFactory
-from tests.files.conftest import CSV_BYTES, PDF_BYTES, png_bytes
+from tests.files.samples import CSV_BYTES, PDF_BYTES, png_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from files import sniffing
 from files.names import safe_filename
-from tests.files.conftest import CSV_BYTES, PDF_BYTES, png_bytes
+from tests.files.samples import CSV_BYTES, PDF_BYTES, png_bytes
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from files.models import StoredFile
 from files.selectors import FileNotAvailable
 from tests.engine_fixtures import wait_for
 from tests.factories import WorkflowFactory
-from tests.files.conftest import CSV_BYTES, PDF_BYTES, png_bytes
+from tests.files.samples import CSV_BYTES, PDF_BYTES, png_bytes
 from tests.workflows.helpers import linear, node
 
 UPLOAD = "/api/v1/files/upload"
@@ -145,7 +145,7 @@ def test_file_bytes_for_only_reads_the_runs_owners_files(auth_client, user, make
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_upload_and_process_immediately_on_a_real_worker(celery_worker, make_user):
-    from tests.conftest import client_for
+    from tests.clients import client_for
 
     owner = make_user()
     client = client_for(owner)

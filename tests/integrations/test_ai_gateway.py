@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from integrations.models import AIUsage
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.integrations.servers import OPENAI_KEY
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("servers")]

@@ -9,7 +9,7 @@ import pytest
 from accounts.services import guest_session_create
 from integrations.models import Credential, Integration
 from integrations.services import credential_data
-from tests.conftest import client_for
+from tests.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

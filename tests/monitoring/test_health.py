@@ -7,7 +7,7 @@ from django.core.cache.backends.redis import RedisCache
 from executions.engine import sandbox
 from monitoring import checks
 from monitoring.selectors import WORKERS_CACHE_KEY
-from tests.conftest import client_for
+from tests.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from executions.models import Execution, StepRun
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import ExecutionFactory, WorkflowFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitoring import selectors
-from tests.conftest import client_for
+from tests.clients import client_for
 
 LIVE = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from integrations.models import AIUsage
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.integrations.servers import OPENAI_KEY
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from templates_app.gallery import GALLERY
 from templates_app.models import Template, TemplateParameter
 from templates_app.services import builtin_templates_sync
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import WorkflowFactory
 from tests.workflows.helpers import edge, linear, node
 from workflows.models import Workflow

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.services import guest_session_create
 from audit.models import AuditEvent
 from integrations import crypto
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import WorkflowFactory
 from webhooks.models import WebhookDelivery, WebhookSigningSecret, WebhookSubscription
 

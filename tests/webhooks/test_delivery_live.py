@@ -18,10 +18,10 @@ from audit.models import AuditEvent
 from executions.services import execution_start
 from files import signals as file_signals
 from flowbuilder.api.errors import ValidationFailed
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.engine_fixtures import wait_finished, wait_for
-from tests.files.conftest import png_bytes
-from tests.webhooks.conftest import verify_signature
+from tests.files.samples import png_bytes
+from tests.webhooks.signatures import verify_signature
 from tests.workflows.helpers import linear, node, simple_definition
 from webhooks import delivery, services
 from webhooks.models import WebhookDelivery, WebhookSubscription

@@ -13,7 +13,7 @@ from django.utils import timezone
 from executions.models import Execution
 from files import signals as file_signals
 from tests.factories import UserFactory, WorkflowFactory
-from tests.webhooks.conftest import verify_signature
+from tests.webhooks.signatures import verify_signature
 from tests.workflows.helpers import linear, node
 from webhooks import delivery, services, signing
 from webhooks.models import WebhookDelivery

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import ExecutionFactory
 from tests.workflows.helpers import edge, linear, node, simple_definition
 from workflows.models import Workflow, WorkflowShare, WorkflowVersion

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.workflows.helpers import linear, node
 
 pytestmark = pytest.mark.django_db

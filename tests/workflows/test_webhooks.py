@@ -16,7 +16,7 @@ from asgiref.sync import async_to_sync
 
 from executions.models import Execution
 from flowbuilder.api.errors import Unauthorized
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.workflows.helpers import linear, node
 from workflows.models import Workflow
 from workflows.services import workflow_create, workflow_update

@@ -18,9 +18,9 @@ from accounts.permissions import HasApiPermission
 from executions.engine import registry
 from flowbuilder.api.errors import Forbidden
 from workflows import selectors, services
+from workflows.access import permissions_on, workflow_for
 from workflows.api import serializers as s
 from workflows.models import Workflow, WorkflowShare, WorkflowVersion
-from workflows.permissions import workflow_permissions
 
 
 class WorkflowFilter(django_filters.FilterSet):
@@ -95,20 +95,21 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         return s.WorkflowListSerializer if self.action == "list" else s.WorkflowDetailSerializer
 
     def get_object(self) -> Workflow:
-        workflow = super().get_object()
-        self.workflow_permissions = workflow_permissions(
-            self.request.user, workflow, granted_permissions(self.request), getattr(workflow, "share_role", None)
+        workflow = workflow_for(
+            self.request.user,
+            self.kwargs[self.lookup_url_kwarg or self.lookup_field],
+            granted=granted_permissions(self.request),
+            needed=self.object_permissions.get(self.action or ""),
+            queryset=self.get_queryset(),
         )
-        needed = self.object_permissions.get(self.action or "")
-        if needed and needed not in self.workflow_permissions:
-            raise Forbidden(f"Your access to this workflow does not include {needed}")
+        self.workflow_permissions = workflow.permissions
         return workflow
 
     def _detail(
         self, workflow: Workflow, *, http_status: int = status.HTTP_200_OK, warnings: list | None = None
     ) -> Response:
         workflow = selectors.workflow_list(self.request.user).get(pk=workflow.pk)
-        permissions = workflow_permissions(
+        permissions = permissions_on(
             self.request.user, workflow, granted_permissions(self.request), workflow.share_role
         )
         context = {"permissions": permissions, "request": self.request}

@@ -22,7 +22,6 @@ import hashlib
 import io
 import json
 import secrets
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from executions.engine import credentials
 from executions.engine.types import NodeError
 from executions.models import Execution, StepRun
+from executions.selectors import wait_on_run
 from executions.services import execution_start
 from flowbuilder import signing
 from flowbuilder.api.errors import (
@@ -118,10 +118,6 @@ def webhook_target(token: str) -> tuple[Workflow, dict[str, Any]]:
     if workflow is None or config is None or not workflow.is_active or not workflow.owner.is_active:
         raise NotFound("No active webhook at this URL")
     return workflow, config
-
-
-def webhook_url(token: str, base_url: str) -> str:
-    return f"{base_url.rstrip('/')}/hooks/{token}"
 
 
 # --- signatures and replays ------------------------------------------------------------------
@@ -397,9 +393,6 @@ def _delivery_id(request: WebhookRequest) -> str | None:
 
 # --- answering when the run is done ----------------------------------------------------------------
 
-WAIT_FIRST_INTERVAL = 0.02
-WAIT_MAX_INTERVAL = 0.2
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -412,29 +405,23 @@ class Reply:
 
 
 def wait_for_reply(execution_id: Any, timeout: float) -> Reply:
-    """Poll until a ``webhook_response`` step of the run succeeded, the run ended, or ``timeout`` passed.
+    """Wait until a ``webhook_response`` step of the run completed, the run ended, or ``timeout`` passed.
 
-    Polls every 20 ms at first, backing off to 200 ms. The first Webhook
-    Response to succeed wins; the run goes on after it.
+    The first Webhook Response to complete wins; the run goes on after it.
     """
-    deadline = time.monotonic() + max(0.0, timeout)
-    interval = WAIT_FIRST_INTERVAL
     replies = (
         StepRun.objects.filter(execution_id=execution_id, node_type="webhook_response", status=StepRun.Status.COMPLETED)
         .order_by("completed_at", "id")
         .values_list("output", flat=True)
     )
-    status_of = Execution.objects.filter(pk=execution_id).values_list("status", flat=True)
-    while True:
-        status = status_of.get()
+
+    def answer(status: str) -> Reply | None:
         # Read the reply after the status: a run that ended has written its steps already.
         reply = replies.first()
         if reply is not None:
             return Reply("response", response=reply if isinstance(reply, dict) else {"body": reply})
         if status in Execution.FINISHED:
             return Reply("finished", execution=Execution.objects.get(pk=execution_id))
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return Reply("pending")
-        time.sleep(min(interval, remaining))
-        interval = min(interval * 1.5, WAIT_MAX_INTERVAL)
+        return None
+
+    return wait_on_run(execution_id, timeout, answer) or Reply("pending")

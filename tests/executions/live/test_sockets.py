@@ -13,7 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.services import api_key_create
 from executions import broadcast, selectors
 from executions.models import Execution, StepRun
-from tests.executions.live.conftest import Socket, start, token_for, wait_finished, wait_for, wait_status
+from tests.executions.live.helpers import Socket, start, token_for, wait_finished, wait_for, wait_status
 from tests.factories import ExecutionFactory, WorkflowFactory
 from tests.workflows.helpers import linear, node
 from workflows.services import workflow_share

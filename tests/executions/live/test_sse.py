@@ -16,7 +16,7 @@ import pytest
 
 from accounts.services import api_key_create
 from executions.models import Execution, ExecutionLog, StepRun
-from tests.executions.live.conftest import start, token_for, wait_finished
+from tests.executions.live.helpers import start, token_for, wait_finished
 from tests.executions.live.test_sockets import gated, wait_for_step
 from tests.factories import ExecutionFactory, WorkflowFactory
 from workflows.services import workflow_share

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import httpx
 import pytest
@@ -18,16 +19,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("servers")]
 
 
 @pytest.fixture
-def run(inline_engine, user):
-    """Run ``start → call`` (an http_request with ``config``) and answer the execution and the step."""
-
-    def run(config: dict, *, input_data: dict | None = None, mode: str = "live", **node_fields):
-        call = {**node("call", "http_request", **config), **node_fields}
-        workflow = workflow_create(owner=user, name="http", definition=linear(node("start", "trigger.manual"), call))
-        execution = inline_engine.run(workflow, input_data or {}, mode=mode)
-        return execution, execution.steps.get(node_id="call")
-
-    return run
+def run(run_node):
+    """``run(config, ...)``: ``start → call``, an http_request with ``config``."""
+    return partial(run_node, "http_request", node_id="call")
 
 
 def test_get_json(run, target_server):
