@@ -15,12 +15,19 @@ PERMISSIONS: dict[str, str] = {
     "workflow:execute": "Execute workflows",
     "execution:read": "Read executions",
     "execution:cancel": "Cancel executions",
+    "execution:approve": "Approve or reject waiting approval steps",
     "log:read": "Read execution logs",
     "credential:read": "Read credentials",
     "credential:write": "Create and change credentials",
     "template:read": "Read templates",
     "template:write": "Create and change templates",
+    "file:read": "List and download files",
+    "file:write": "Upload and delete files",
+    "api_key:write": "List, create and delete API keys",
+    "analytics:read": "Read usage analytics",
 }
+# Added after API keys existed (migration 0003_scopes): a key that held every permission of
+# the time got them; narrower keys did not.
 
 ADMIN, EDITOR, OPERATOR, VIEWER, GUEST = "admin", "editor", "operator", "viewer", "guest"
 
@@ -34,13 +41,30 @@ ROLES: dict[str, frozenset[str]] = {
             "workflow:execute",
             "execution:read",
             "execution:cancel",
+            "execution:approve",
             "log:read",
             "credential:read",
             "template:read",
+            "file:read",
+            "file:write",
+            "api_key:write",
+            "analytics:read",
         }
     ),
-    VIEWER: frozenset({"workflow:read", "execution:read", "log:read", "template:read"}),
-    # Guests try things out: read templates, build and dry-run workflows; no credentials.
+    VIEWER: frozenset(
+        {
+            "workflow:read",
+            "execution:read",
+            "execution:approve",
+            "log:read",
+            "template:read",
+            "file:read",
+            "api_key:write",
+            "analytics:read",
+        }
+    ),
+    # Guests try things out: read templates, build and dry-run workflows (runs of theirs are never
+    # live: accounts.guests), a few small files; no credentials, no keys.
     GUEST: frozenset(
         {
             "template:read",
@@ -49,7 +73,10 @@ ROLES: dict[str, frozenset[str]] = {
             "workflow:update",
             "workflow:execute",
             "execution:read",
+            "execution:approve",
             "log:read",
+            "file:read",
+            "file:write",
         }
     ),
 }

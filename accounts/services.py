@@ -293,10 +293,24 @@ def api_key_create(
     name: str,
     scopes: list[str] | None = None,
     expires_at: datetime | None = None,
+    parent: ApiKey | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with its raw value, which is never stored or shown again."""
+    """Create a key and return it with its raw value, which is never stored or shown again.
+
+    ``granted`` is what the request may do (with a key: its scopes). Made with ``parent`` (a key
+    minting a key), the new key also expires no later than its parent: it defaults to the parent's
+    expiry, and a later one is refused.
+    """
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed("The expiry must be in the future", field="expires_at")
+    if parent is not None and parent.expires_at is not None:
+        if expires_at is None:
+            expires_at = parent.expires_at
+        elif expires_at > parent.expires_at:
+            raise Forbidden(
+                "A key made with an API key cannot outlive it",
+                details=[{"field": "expires_at", "message": f"At most {parent.expires_at.isoformat()}"}],
+            )
     scopes = sorted(set(scopes)) if scopes else sorted(granted)
     unknown = [s for s in scopes if s not in PERMISSIONS]
     if unknown:

@@ -15,10 +15,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 
 from flowbuilder.api.request_id import get_request_id
+from flowbuilder.client_ip import client_ip
 
 
 @dataclass(frozen=True)
@@ -46,19 +46,6 @@ _current: ContextVar[AuditContext | None] = ContextVar("audit_context", default=
 def current() -> AuditContext:
     """The context in force; ``system`` with the current request id when none is set."""
     return _current.get() or AuditContext(source="system", request_id=get_request_id() or "")
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: ``REMOTE_ADDR``, or behind ``NUM_PROXIES`` trusted proxies the
-    address the outermost of them saw (as DRF's throttles and django-axes count it)."""
-    remote = request.META.get("REMOTE_ADDR") or None
-    proxies = getattr(settings, "NUM_PROXIES", 0) or 0
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
-        if addresses:
-            return addresses[-min(proxies, len(addresses))]
-    return remote
 
 
 def source_for_path(path: str) -> str:

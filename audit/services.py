@@ -1,10 +1,19 @@
 """Audit writes: record an event, purge old ones.
 
-:func:`audit_record` is what services call for events that are not a plain
-row change (logins, executions started or cancelled, a credential used).
-Row changes of registered models are recorded by :mod:`audit.registry`'s
-signal receivers, which call the same function. Either way the row is
-written on the caller's database connection, inside its transaction.
+One writer, :func:`audit_record`, and one rule for who calls it:
+
+- a change of a configuration row (users, roles, keys, workflows, shares,
+  credentials, templates, files, webhooks, schedules: :data:`audit.registry.AUDITED_MODELS`)
+  is recorded by the registry's model signals, whichever path made it (API,
+  admin, command), and never by hand (that would record it twice);
+- an action that is not such a row change (a login, a run started, cancelled
+  or approved, a purge, a key rotation, a credential used) is recorded by the
+  service that performs it. Runs are not registered models: their rows change
+  several times a step, and reading each row before saving it would double the
+  engine's writes; what a person did to a run is the action, not the diff.
+
+Either way the row is written on the caller's database connection, inside its
+transaction, so a rolled-back change leaves no event.
 """
 
 from __future__ import annotations

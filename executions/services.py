@@ -21,9 +21,17 @@ from audit.services import audit_record
 from executions.engine import runner
 from executions.engine.children import current_version, input_problems, step_rows
 from executions.engine.dispatch import dispatcher
+from executions.errors import (
+    ApprovalNotWaiting,
+    ConcurrencyLimitReached,
+    ExecutionFinished,
+    ExecutionNotRetryable,
+    IdempotencyKeyReused,
+    NotAnApprover,
+)
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.signals import execution_started
-from flowbuilder.api.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
+from flowbuilder.api.errors import Forbidden, NotFound, ValidationFailed
 from flowbuilder.batches import delete_in_batches
 from integrations.net import check_destination
 from workflows.access import workflow_for
@@ -91,9 +99,8 @@ def execution_start(
         active = Execution.objects.filter(workflow=workflow, parent__isnull=True, status__in=Execution.ACTIVE).count()
         if active >= limit:
             if settings_.get("concurrency_policy", "queue") == "reject":
-                raise RateLimited(
-                    f"The workflow already has {active} active runs (max_concurrency {limit})",
-                    headers={"Retry-After": "5"},
+                raise ConcurrencyLimitReached(
+                    f"The workflow already has {active} active runs (max_concurrency {limit})", retry_after=5
                 )
             held = True
             hold_reason = f"Held: the workflow already has {limit} active runs"
@@ -123,9 +130,10 @@ def execution_start(
             return _replayed(existing, input_data), False
     else:
         execution.save()
-    # Before the start is queued, so that listeners hear of the run before it can end.
-    transaction.on_commit(lambda: execution_started.send(sender=Execution, execution=execution))
     StepRun.objects.bulk_create(step_rows(execution, version.definition))
+    # In this transaction, before the start is queued: what listeners record (outgoing events) is
+    # stored with the run, and before anything it records of the run's end.
+    execution_started.send(sender=Execution, execution=execution)
     if held:
         ExecutionLog.objects.create(execution=execution, message=hold_reason)
     else:
@@ -150,7 +158,9 @@ def execution_start(
 def _replayed(existing: Execution, input_data: Any) -> Execution:
     """The run an Idempotency-Key already made, provided the request is the same one."""
     if existing.input_data != input_data:
-        raise Conflict("This Idempotency-Key was already used with different input_data", field="Idempotency-Key")
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with different input_data", field="Idempotency-Key"
+        )
     return existing
 
 
@@ -159,7 +169,7 @@ def execution_cancel(*, execution: Execution, reason: str = "Cancelled by a user
     """Cancel a run that has not ended; raises Conflict (and records nothing) if it has."""
     if not runner.cancel_execution(execution.pk, reason=reason):
         execution.refresh_from_db(fields=["status"])
-        raise Conflict(f"The run already ended ({execution.status})")
+        raise ExecutionFinished(f"The run already ended ({execution.status})")
     execution.refresh_from_db()
     audit_record(action="execution.cancelled", obj=execution, changes={"reason": reason})
     return execution
@@ -169,7 +179,9 @@ def execution_cancel(*, execution: Execution, reason: str = "Cancelled by a user
 def execution_retry(*, execution: Execution, actor: User | None) -> Execution:
     """A new run from the failed steps of ``execution``: what succeeded is reused, not run again."""
     if execution.status not in (Execution.Status.FAILED, Execution.Status.CANCELLED, Execution.Status.TIMED_OUT):
-        raise Conflict(f"Only failed, cancelled or timed-out runs can be retried; this one is {execution.status}")
+        raise ExecutionNotRetryable(
+            f"Only failed, cancelled or timed-out runs can be retried; this one is {execution.status}"
+        )
     retry, _ = execution_start(
         workflow=execution.workflow,
         input_data=execution.input_data,
@@ -221,16 +233,16 @@ def approval_decide(*, execution: Execution, node_id: str, actor: User, approved
     if step is None or step.node_type != "approval":
         raise NotFound(f"The run has no approval step '{node_id}'")
     if step.status != StepRun.Status.WAITING:
-        raise Conflict(f"The approval step is not waiting for a decision ({step.status})")
+        raise ApprovalNotWaiting(f"The approval step is not waiting for a decision ({step.status})")
     approvers = [str(a).lower() for a in (step.state or {}).get("approvers") or []]
     allowed = {str(actor.pk).lower(), actor.email.lower()}
     if approvers and not allowed & set(approvers):
-        raise Forbidden("You are not one of this step's approvers")
+        raise NotAnApprover("You are not one of this step's approvers")
     if not approvers and actor.pk != execution.owner_id:
-        raise Forbidden("Only the workflow's owner may decide this approval")
+        raise NotAnApprover("Only the workflow's owner may decide this approval")
     decision = {"approved": approved, "by": actor.email, "comment": comment}
     if not runner.resume_step(step.pk, {"decision": decision}):
-        raise Conflict("The approval step is not waiting for a decision any more")
+        raise ApprovalNotWaiting("The approval step is not waiting for a decision any more")
     execution.refresh_from_db()
     audit_record(
         action="execution.approved" if approved else "execution.rejected",

@@ -24,11 +24,12 @@ from executions.engine.nodes.trigger_manual import file_problem
 from executions.models import Execution
 from executions.services import execution_start
 from files import selectors, signals
+from files.errors import FileBusy, FileTooLarge, QuotaExceeded
 from files.models import StoredFile
 from files.names import safe_filename
 from files.sniffing import SNIFF_BYTES, category_for, sniff
 from files.storage import file_storage, storage_key
-from flowbuilder.api.errors import Conflict, PayloadTooLarge, ValidationFailed
+from flowbuilder.api.errors import ValidationFailed
 from workflows.access import workflow_for
 from workflows.models import Workflow
 
@@ -88,7 +89,7 @@ def file_upload(
         raise ValidationFailed("The file is empty", field="file")
     limit = settings.FLOWBUILDER_FILE_MAX_BYTES
     if size > limit:
-        raise PayloadTooLarge(f"The file is {_mb(size)}; the limit is {_mb(limit)}", field="file")
+        raise FileTooLarge(f"The file is {_mb(size)}; the limit is {_mb(limit)}", field="file")
     if process_immediately and workflow is None:
         raise ValidationFailed("process_immediately needs a workflow_id", field="workflow_id")
 
@@ -131,7 +132,7 @@ def file_upload(
         signals.quota_exceeded.send(
             sender=StoredFile, user=owner, used_bytes=exc.used, quota_bytes=quota, requested_bytes=size
         )
-        raise PayloadTooLarge(
+        raise QuotaExceeded(
             f"Storage quota exceeded: you use {_mb(exc.used)} of {_mb(quota)} and this file needs {_mb(size)}; "
             "delete files to make room",
             field="file",
@@ -180,7 +181,7 @@ def file_process(
     """
     stored = StoredFile.objects.select_for_update().get(pk=stored.pk)
     if stored.status == StoredFile.Status.PROCESSING:
-        raise Conflict("The file is being processed; wait for the run to end")
+        raise FileBusy("The file is being processed; wait for the run to end")
     workflow = workflow or stored.workflow
     if workflow is None:
         raise ValidationFailed("No workflow is linked to this file; give a workflow_id", field="workflow_id")
@@ -193,7 +194,7 @@ def file_processing_finish(*, execution: Execution) -> int:
     """Record the end of ``execution`` on the files it was processing; answers how many.
 
     Idempotent: only files still ``processing`` with this run change, so a
-    repeated signal does nothing. Sends ``file_processed`` for each after commit.
+    repeated signal does nothing. Sends ``file_processed`` for each, in this transaction.
     """
     succeeded = execution.status == Execution.Status.COMPLETED
     result = {
@@ -211,17 +212,17 @@ def file_processing_finish(*, execution: Execution) -> int:
         stored.processing_result = result
         stored.processed_at = now
         stored.save(update_fields=["status", "processing_result", "processed_at", "updated_at"])
-        transaction.on_commit(lambda stored=stored: signals.file_processed.send(sender=StoredFile, file=stored))
+        signals.file_processed.send(sender=StoredFile, file=stored)
     return len(files)
 
 
 def file_processing_reconcile(*, grace_seconds: float = 30) -> int:
     """Finish the files whose run ended more than ``grace_seconds`` ago but which still say ``processing``.
 
-    The run's end reaches files through an after-commit signal; a worker that dies between that
-    commit and the callback would leave a file ``processing`` for ever (and ``process`` answering
-    409). The rows say what happened, so this sweep (beat, every FLOWBUILDER_FILE_RECONCILE_SECONDS)
-    finishes them. Answers how many files it finished.
+    The run's end reaches its files in the transaction that ends it; if that failed (the listener
+    logs and rolls back to its savepoint), or for runs that ended before it did so, a file would
+    stay ``processing`` for ever (and ``process`` answer 409). The rows say what happened, so this
+    sweep (beat, every FLOWBUILDER_FILE_RECONCILE_SECONDS) finishes them. Answers how many.
     """
     ended_before = timezone.now() - timedelta(seconds=grace_seconds)
     runs = (

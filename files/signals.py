@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# A file's processing run ended (after commit); kwargs: file (StoredFile, status processed or failed).
+# A file's processing run ended (in the transaction that records it); kwargs: file (StoredFile, status processed or failed).
 file_processed = Signal()
 
 # An upload was refused because it would exceed the user's quota; kwargs: user, used_bytes,

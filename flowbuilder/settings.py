@@ -215,7 +215,8 @@ GUEST_SESSION_TTL = timedelta(minutes=env.int("GUEST_SESSION_MINUTES", default=6
 CROSS_SYSTEM_TOKEN_TTL = timedelta(minutes=env.int("CROSS_SYSTEM_TOKEN_MINUTES", default=5))
 CROSS_SYSTEM_SIGNING_KEY = env.str("CROSS_SYSTEM_SIGNING_KEY", default="") or SECRET_KEY
 API_KEY_LAST_USED_RESOLUTION = timedelta(seconds=60)
-# Trusted reverse proxies in front: client IPs (audit, throttles, axes) come from X-Forwarded-For.
+# How many trusted reverse proxies stand in front (flowbuilder/client_ip.py). 0: the client is the
+# socket's address and X-Forwarded-For is ignored; N: the N-th address from the right of it.
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 # django-axes: lock an (e-mail, IP) pair out after repeated failures.
@@ -225,7 +226,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "flowbuilder.api.errors.axes_lockout_response"
-AXES_IPWARE_PROXY_COUNT = NUM_PROXIES or None
+AXES_CLIENT_IP_CALLABLE = "flowbuilder.client_ip.client_ip"
 
 # django-allauth, headless: e-mail verification and password reset for the SPA.
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -268,7 +269,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["flowbuilder.api.throttling.RateLimitThrottle"],
     "EXCEPTION_HANDLER": "flowbuilder.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "NUM_PROXIES": NUM_PROXIES or None,
+    "NUM_PROXIES": NUM_PROXIES,  # 0 is not None: DRF then uses REMOTE_ADDR, not the whole header
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,

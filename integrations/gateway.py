@@ -9,12 +9,16 @@ or the credential is a 400 naming the field, anything on its side a 503.
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from accounts.models import User
 from audit.services import audit_credential_use
-from flowbuilder.api.errors import ApplicationError, NotFound, ServiceUnavailable, ValidationFailed
+from flowbuilder.api.errors import ApplicationError, NotFound, ValidationFailed
 from integrations import ai, services
+from integrations.errors import AIProviderUnavailable, CredentialUnreadable, NoAIProvider
 from integrations.models import AIUsage, Credential
 from integrations.selectors import credential_get
 
@@ -44,14 +48,27 @@ def provider_for(user: User, credential_id: Any = None) -> ai.Provider:
         try:
             data = services.credential_data(credential)
         except Exception as exc:  # DecryptionFailed: the operator removed the key it was stored under
-            raise ServiceUnavailable(f"The credential '{credential.name}' cannot be read: {exc}") from None
+            raise CredentialUnreadable(f"The credential '{credential.name}' cannot be read: {exc}") from None
         services.credential_touch(credential_id=credential.pk)
         audit_credential_use(credential=credential, purpose="ai_gateway")
         return ai.Provider.from_credential(data, credential.pk)
     default = ai.Provider.server_default()
     if default is None:
-        raise ServiceUnavailable(NO_PROVIDER)
+        raise NoAIProvider(NO_PROVIDER)
     return default
+
+
+def _seconds(retry_after: str | None) -> int | None:
+    """An upstream ``Retry-After`` (seconds or an HTTP date) in whole seconds from now."""
+    if not retry_after:
+        return None
+    if retry_after.strip().isdigit():
+        return int(retry_after.strip())
+    try:
+        when = parsedate_to_datetime(retry_after)
+    except (TypeError, ValueError):
+        return None
+    return max(0, math.ceil((when - datetime.now(UTC)).total_seconds()))
 
 
 def _api_error(exc: ai.ProviderError, provider: ai.Provider) -> ApplicationError:
@@ -59,12 +76,12 @@ def _api_error(exc: ai.ProviderError, provider: ai.Provider) -> ApplicationError
         return ValidationFailed(exc.message, field="credential_id")
     if exc.kind == "auth":
         if provider.trusted:
-            return ServiceUnavailable(f"The server's AI provider rejected its API key: {exc.message}")
+            return AIProviderUnavailable(f"The server's AI provider rejected its API key: {exc.message}")
         return ValidationFailed(exc.message, field="credential_id")
     if exc.kind == "bad_request":
         return ValidationFailed(f"The AI provider refused the request: {exc.message}")
-    headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
-    return ServiceUnavailable(f"The AI provider is unavailable: {exc.message}", headers=headers)
+    retry_after = _seconds(exc.retry_after)
+    return AIProviderUnavailable(f"The AI provider is unavailable: {exc.message}", retry_after=retry_after)
 
 
 def _call(provider: ai.Provider, function: Any, body: dict[str, Any]) -> dict[str, Any]:

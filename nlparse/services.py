@@ -7,12 +7,10 @@ import logging
 from accounts.models import User
 from flowbuilder.api.errors import ValidationFailed
 from nlparse import providers
-from nlparse.parser import parse_text
+from nlparse.parser import MAX_TEXT_LENGTH, parse_text
 from nlparse.result import ParseResult, ParseWarning
 
 logger = logging.getLogger(__name__)
-
-MAX_TEXT_LENGTH = 4000
 
 
 def text_parse(*, text: str, user: User) -> ParseResult:

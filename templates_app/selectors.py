@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
 
 from accounts.models import User
 from templates_app.models import Template
@@ -15,10 +15,7 @@ def templates_visible_to(user: User) -> QuerySet[Template]:
 
 
 def template_list(user: User) -> QuerySet[Template]:
-    """Visible templates with ``parameter_count``."""
-    return templates_visible_to(user).annotate(parameter_count=Count("parameters"))
-
-
-def template_editable_by(template: Template, user: User) -> bool:
-    """The owner edits their templates; built-in ones are read-only except for staff."""
-    return user.is_staff if template.is_builtin else template.owner_id == user.pk
+    """Visible templates with ``parameter_count`` and ``editable`` (whether ``user`` may change it)."""
+    editable = Value(True) if user.is_staff else ExpressionWrapper(Q(is_builtin=False), output_field=BooleanField())
+    # Visible and not built-in means the user's own.
+    return templates_visible_to(user).annotate(parameter_count=Count("parameters"), editable=editable)

@@ -41,8 +41,6 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-
 COMPANIONS = "companions"
 # What templates see at run time (executions/engine/expressions.py) and Jinja's own globals.
 RUNTIME_NAMES = frozenset({"input", "steps", "vars", "execution", "credentials", "item", "index", "loop"})
-# Config fields the engine evaluates as code, where a value would not stay data.
-EXPRESSION_FIELDS: dict[str, frozenset[str]] = {"condition": frozenset({"expression"})}
 NODE_KEYS_KEPT = frozenset({"id", "type"})
 
 # Parses, never renders: the syntax is the engine's (default delimiters, no line statements).
@@ -202,7 +200,7 @@ def _config_modes(node: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[st
     node_type = registry.get(node["type"]) if isinstance(node.get("type"), str) else None
     if node_type is None:
         return frozenset(), frozenset()
-    return node_type.raw_fields, EXPRESSION_FIELDS.get(node_type.type, frozenset())
+    return node_type.raw_fields, node_type.expression_fields
 
 
 def _members(value: Mapping[str, Any], path: str, mode_of: Callable[[str], Mode], visit: Visitor) -> dict[str, Any]:

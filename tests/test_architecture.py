@@ -121,6 +121,46 @@ def test_access_to_workflows_is_decided_in_one_place(graph):
     assert graph.find_modules_that_directly_import("workflows.permissions") == {"workflows.access"}
 
 
+def test_serializers_only_shape_data(graph):
+    """Serializers read what views and selectors loaded; they run no queries of their own through
+    selectors or services (which would hide N+1 queries and access decisions in rendering)."""
+    serializers = {m for m in graph.modules if m.endswith(".serializers") and m.split(".")[0] in APPS}
+    wrong = sorted(
+        (module, imported)
+        for module in serializers
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported.endswith((".selectors", ".services", ".access"))
+    )
+    assert serializers
+    assert wrong == []
+
+
+def test_row_changes_of_audited_models_are_not_also_recorded_by_hand():
+    """One rule (audit.services): the registry records configuration rows' changes, services record
+    actions. A service calling audit_record("workflow.updated", ...) would record a change twice."""
+    import ast
+    from pathlib import Path
+
+    from audit.registry import AUDITED_MODELS
+
+    root = Path(__file__).resolve().parent.parent
+    names = {options["name"] for options in AUDITED_MODELS.values()}
+    by_hand = []
+    for path in root.glob("*/**/*.py"):
+        if path.parts[len(root.parts)] in ("tests", ".venv", "bench") or "migrations" in path.parts:
+            continue
+        for call in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "audit_record"):
+                continue
+            for keyword in call.keywords:
+                value = keyword.value
+                if keyword.arg == "action" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    name, _, kind = value.value.rpartition(".")
+                    if name in names and kind in ("created", "updated", "deleted"):
+                        by_hand.append((str(path.relative_to(root)), value.value))
+    assert by_hand == []
+
+
 def test_the_cycle_check_sees_a_cycle():
     """The check itself: a graph with a cycle is reported."""
     graph = grimp.ImportGraph()

@@ -1,10 +1,13 @@
 """The webhooks app's side of other apps' signals: runs started and ended, files processed, quotas hit.
 
-Each receiver turns its signal into an event (:mod:`webhooks.services`). Only
-top-level live runs make run events: child runs of sub-workflow and for_each
-steps are steps of their parent, and dry runs have no side effects. A failure
-here is logged and swallowed: the engine and the upload that sent the signal
-must not fail because an event could not be recorded.
+Each receiver turns its signal into an event (:mod:`webhooks.services`): delivery
+rows written in the sender's transaction (an outbox), so an event exists if and
+only if what it reports was committed; the rows are queued after the commit and
+``webhooks.sweep`` queues any a dead process did not. Only top-level live runs make
+run events: child runs of sub-workflow and for_each steps are steps of their
+parent, and dry runs have no side effects. A failure here is logged and rolled
+back to its savepoint: the engine and the upload that sent the signal must not
+fail because an event could not be recorded.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.dispatch import receiver
 
 from executions.models import Execution
@@ -31,7 +35,8 @@ def _run_started(sender: Any, execution: Execution, **kwargs: Any) -> None:
     if not _makes_events(execution):
         return
     try:
-        services.execution_started_emit(execution=execution)
+        with transaction.atomic():
+            services.execution_started_emit(execution=execution)
     except Exception:
         logger.exception("Could not record the webhook event of run %s starting", execution.pk)
 
@@ -41,7 +46,8 @@ def _run_finished(sender: Any, execution: Execution, **kwargs: Any) -> None:
     if not _makes_events(execution):
         return
     try:
-        services.execution_finished_emit(execution=execution)
+        with transaction.atomic():
+            services.execution_finished_emit(execution=execution)
     except Exception:
         logger.exception("Could not record the webhook event of run %s ending", execution.pk)
 
@@ -49,7 +55,8 @@ def _run_finished(sender: Any, execution: Execution, **kwargs: Any) -> None:
 @receiver(file_processed, dispatch_uid="webhooks.file_processed")
 def _file_processed(sender: Any, file: Any, **kwargs: Any) -> None:
     try:
-        services.file_processed_emit(stored=file)
+        with transaction.atomic():
+            services.file_processed_emit(stored=file)
     except Exception:
         logger.exception("Could not record the webhook event of file %s", file.pk)
 
@@ -59,8 +66,9 @@ def _quota_exceeded(
     sender: Any, user: Any, used_bytes: int, quota_bytes: int, requested_bytes: int, **kwargs: Any
 ) -> None:
     try:
-        services.quota_exceeded_emit(
-            user=user, used_bytes=used_bytes, quota_bytes=quota_bytes, requested_bytes=requested_bytes
-        )
+        with transaction.atomic():
+            services.quota_exceeded_emit(
+                user=user, used_bytes=used_bytes, quota_bytes=quota_bytes, requested_bytes=requested_bytes
+            )
     except Exception:
         logger.exception("Could not record the quota webhook event of user %s", user.pk)

@@ -18,7 +18,7 @@ from flowbuilder.api.errors import ApplicationError, Forbidden, NotFound
 from flowbuilder.ids import parse_uuid
 from workflows.models import Workflow, WorkflowShare
 from workflows.permissions import OWNER_PERMISSIONS, workflow_permissions, workflow_relation_permissions
-from workflows.selectors import workflows_visible_to
+from workflows.selectors import workflow_execution_stats, workflow_list, workflow_trigger, workflows_visible_to
 
 
 def require(permissions: frozenset[str], needed: str | None) -> None:
@@ -67,4 +67,16 @@ def workflow_for(
         raise not_found or NotFound("Workflow not found")
     workflow.permissions = permissions_on(user, workflow, granted, workflow.share_role)
     require(workflow.permissions, needed)
+    return workflow
+
+
+def workflow_detail(user: User, workflow_id: Any, *, granted: frozenset[str] | None, base_url: str | None) -> Workflow:
+    """A workflow's detail as ``user`` sees it: its list fields, ``.permissions``, ``.trigger_info``, ``.execution_stats``.
+
+    The webhook URL in the trigger is shown only to those who may run the workflow.
+    """
+    workflow = workflow_for(user, workflow_id, granted=granted, queryset=workflow_list(user))
+    show_url = "workflow:execute" in workflow.permissions
+    workflow.trigger_info = workflow_trigger(workflow, base_url=base_url, show_url=show_url)
+    workflow.execution_stats = workflow_execution_stats(workflow)
     return workflow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -38,6 +39,9 @@ class Workflow(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not stored: what validating the definition warned about, set by workflow_create for its caller.
+    validation_warnings: list[dict[str, Any]]
 
     class Meta:
         ordering = ["-updated_at"]

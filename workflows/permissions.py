@@ -10,7 +10,8 @@ from __future__ import annotations
 from accounts.models import User
 from workflows.models import Workflow, WorkflowShare
 
-_VIEW = frozenset({"workflow:read", "execution:read", "log:read"})
+# Any relation may decide an approval it is named in (approval_decide checks the names).
+_VIEW = frozenset({"workflow:read", "execution:read", "execution:approve", "log:read"})
 SHARE_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     WorkflowShare.Role.VIEWER: _VIEW,
     WorkflowShare.Role.OPERATOR: _VIEW | {"workflow:execute", "execution:cancel"},
@@ -24,6 +25,7 @@ OWNER_PERMISSIONS = frozenset(
         "workflow:execute",
         "execution:read",
         "execution:cancel",
+        "execution:approve",
         "log:read",
     }
 )

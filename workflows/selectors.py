@@ -26,9 +26,10 @@ from accounts.models import User
 from executions.engine import cron
 from executions.engine.definition import trigger_node
 from executions.models import Execution
+from flowbuilder.api.errors import NotFound
 from flowbuilder.timestamps import utc_iso
 from workflows.importers import EXPORT_FORMAT, EXPORT_FORMAT_VERSION
-from workflows.models import Workflow, WorkflowShare
+from workflows.models import Workflow, WorkflowShare, WorkflowVersion
 
 
 def webhook_url(token: str, base_url: str) -> str:
@@ -58,6 +59,24 @@ def workflow_list(user: User) -> QuerySet[Workflow]:
             share_role=Subquery(role),
         )
     )
+
+
+def workflow_versions(workflow: Workflow) -> QuerySet[WorkflowVersion]:
+    """The workflow's versions, newest first."""
+    return WorkflowVersion.objects.filter(workflow=workflow).select_related("author").order_by("-number")
+
+
+def workflow_version(workflow: Workflow, number: int) -> WorkflowVersion:
+    """Version ``number`` of the workflow; NotFound if it has none."""
+    version = workflow_versions(workflow).filter(number=number).first()
+    if version is None:
+        raise NotFound(f"Workflow has no version {number}")
+    return version
+
+
+def workflow_shares(workflow: Workflow) -> QuerySet[WorkflowShare]:
+    """Who the workflow is shared with, oldest share first."""
+    return WorkflowShare.objects.filter(workflow=workflow).select_related("user").order_by("created_at")
 
 
 def workflow_execution_stats(workflow: Workflow) -> dict[str, Any]:

@@ -16,10 +16,12 @@ from django.db import transaction
 
 from accounts.models import User
 from executions.engine.validation import ValidationReport, validate_definition
-from flowbuilder.api.errors import Conflict, NotFound, ValidationFailed
+from flowbuilder.api.errors import NotFound, ValidationFailed
 from integrations.selectors import credential_checker
+from workflows.errors import InvalidDefinition, NotAWebhook, StaleVersion
 from workflows.importers import Imported, import_payload
 from workflows.models import Tag, Workflow, WorkflowShare, WorkflowVersion
+from workflows.selectors import workflow_version
 from workflows.triggers import schedule, webhook
 
 MAX_TAGS = 20
@@ -35,11 +37,14 @@ def definition_validate(*, definition: Any, owner: User | None = None) -> Valida
     return validate_definition(definition, credential_checker=checker)
 
 
-def _valid_definition(definition: Any, owner: User) -> dict[str, Any]:
+def _validated(
+    definition: Any, owner: User, *, invalid: str = "The workflow definition is invalid"
+) -> ValidationReport:
+    """The report of a valid definition; raises InvalidDefinition with every problem otherwise."""
     report = definition_validate(definition=definition, owner=owner)
     if not report.valid:
-        raise ValidationFailed("The workflow definition is invalid", details=report.errors)
-    return report.definition
+        raise InvalidDefinition(invalid, details=report.errors)
+    return report
 
 
 def _clean_tags(tags: Iterable[str]) -> list[str]:
@@ -70,8 +75,11 @@ def workflow_create(
     tags: Iterable[str] = (),
     is_active: bool = True,
     note: str = "",
+    invalid: str = "The workflow definition is invalid",
 ) -> Workflow:
-    canonical = _valid_definition(definition, owner)
+    """A new workflow at version 1; its ``validation_warnings`` are what validating the definition found."""
+    report = _validated(definition, owner, invalid=invalid)
+    canonical = report.definition
     workflow = Workflow(
         owner=owner,
         name=name,
@@ -88,6 +96,7 @@ def workflow_create(
     WorkflowVersion.objects.create(
         workflow=workflow, number=1, definition=canonical, author=owner, note=note or "Created"
     )
+    workflow.validation_warnings = report.warnings
     return workflow
 
 
@@ -112,7 +121,7 @@ def workflow_update(
     """
     locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
     if expected_version is not None and expected_version != locked.version:
-        raise Conflict(
+        raise StaleVersion(
             f"The workflow is at version {locked.version}; your change was based on version {expected_version}. "
             "Reload it and apply your change again.",
             field="version",
@@ -126,7 +135,7 @@ def workflow_update(
         if value is not None:
             setattr(locked, field_name, value)
     if definition is not None:
-        canonical = _valid_definition(definition, locked.owner)
+        canonical = _validated(definition, locked.owner).definition
         if canonical != locked.definition:
             locked.version += 1
             locked.definition = canonical
@@ -144,9 +153,7 @@ def workflow_update(
 @transaction.atomic
 def workflow_version_restore(*, workflow: Workflow, number: int, actor: User) -> Workflow:
     """Make version ``number``'s definition current again, as a new version."""
-    version = WorkflowVersion.objects.filter(workflow=workflow, number=number).first()
-    if version is None:
-        raise NotFound(f"Workflow has no version {number}")
+    version = workflow_version(workflow, number)
     return workflow_update(
         workflow=workflow, actor=actor, definition=version.definition, note=f"Restored from version {number}"
     )
@@ -166,7 +173,7 @@ def workflow_webhook_regenerate(*, workflow: Workflow) -> Workflow:
     """
     locked = Workflow.objects.select_for_update().get(pk=workflow.pk)
     if webhook.webhook_config(locked) is None:
-        raise Conflict("The workflow's trigger is not a webhook", field="definition")
+        raise NotAWebhook("The workflow's trigger is not a webhook", field="definition")
     locked.webhook_token = webhook.new_token()
     locked.save(update_fields=["webhook_token", "updated_at"])
     return locked
@@ -198,9 +205,6 @@ def workflow_import(
     Returns the workflow and the import warnings (what was changed or dropped).
     """
     imported: Imported = import_payload(payload)
-    report = definition_validate(definition=imported.definition, owner=owner)
-    if not report.valid:
-        raise ValidationFailed("The imported workflow is invalid", details=report.errors)
     workflow = workflow_create(
         owner=owner,
         name=(name or imported.name)[:200],
@@ -208,7 +212,8 @@ def workflow_import(
         category=imported.category[:50],
         tags=imported.tags,
         is_active=is_active,
-        definition=report.definition,
+        definition=imported.definition,
         note=f"Imported ({imported.source_format})",
+        invalid="The imported workflow is invalid",
     )
-    return workflow, imported.warnings + report.warnings
+    return workflow, imported.warnings + workflow.validation_warnings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +14,7 @@ from accounts import services
 from accounts.api import serializers as s
 from accounts.authentication import granted_permissions
 from accounts.models import ApiKey, User
+from accounts.permissions import AUTHENTICATED, HasApiPermission, SessionOnly
 from flowbuilder.api.errors import Forbidden, NotFound
 
 
@@ -90,7 +91,8 @@ class GuestView(AuthView):
 
 
 class MeView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [HasApiPermission]
+    required_permissions = {"GET": AUTHENTICATED}
 
     @extend_schema(responses={200: s.UserSerializer}, tags=["auth"])
     def get(self, request: Request) -> Response:
@@ -98,7 +100,10 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
-    permission_classes = [IsAuthenticated]
+    """A person's own password: with their session, never with an API key."""
+
+    permission_classes = [HasApiPermission, SessionOnly]
+    required_permissions = {"POST": AUTHENTICATED}
     throttle_scope = "auth"
 
     @extend_schema(
@@ -116,7 +121,9 @@ class PasswordChangeView(APIView):
 
 
 class CrossSystemTokenView(APIView):
-    permission_classes = [IsAuthenticated]
+    # The token carries at most what the request may do (an API key's scopes included).
+    permission_classes = [HasApiPermission]
+    required_permissions = {"POST": AUTHENTICATED}
 
     @extend_schema(
         request=s.CrossSystemTokenInputSerializer, responses={201: s.CrossSystemTokenSerializer}, tags=["auth"]
@@ -131,7 +138,9 @@ class CrossSystemTokenView(APIView):
 
 
 class UserDetailView(APIView):
-    permission_classes = [IsAuthenticated]
+    # One's own profile; staff see anyone's.
+    permission_classes = [HasApiPermission]
+    required_permissions = {"GET": AUTHENTICATED}
 
     @extend_schema(responses={200: s.UserSerializer}, tags=["users"])
     def get(self, request: Request, user_id: str) -> Response:
@@ -150,7 +159,10 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
     """``GET|POST /api-keys``, ``DELETE /api-keys/{id}`` (revokes)."""
 
     serializer_class = s.ApiKeySerializer
-    permission_classes = [IsAuthenticated]
+    # A person's session holds api_key:write through their role (guests do not); a key needs the scope,
+    # and mints only keys narrower than itself (api_key_create).
+    permission_classes = [HasApiPermission]
+    required_permissions = {"list": "api_key:write", "create": "api_key:write", "destroy": "api_key:write"}
     queryset = ApiKey.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self) -> QuerySet[ApiKey]:
@@ -164,8 +176,9 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Ge
             raise Forbidden("Guest sessions cannot create API keys")
         data = s.ApiKeyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        parent = request.auth if isinstance(request.auth, ApiKey) else None
         key, raw = services.api_key_create(
-            user=request.user, granted=granted_permissions(request), **data.validated_data
+            user=request.user, granted=granted_permissions(request), parent=parent, **data.validated_data
         )
         key.key = raw
         return Response(s.ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)

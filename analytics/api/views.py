@@ -6,12 +6,12 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.permissions import HasApiPermission
 from analytics import selectors
 from analytics.api import serializers as s
 from flowbuilder.api.errors import Forbidden, NotFound
@@ -44,7 +44,8 @@ def header(user: User, period: selectors.Period) -> dict[str, Any]:
 
 
 class UsageView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [HasApiPermission]
+    required_permissions = {"GET": "analytics:read"}
 
     @extend_schema(
         summary="Your runs, API calls and LLM usage over a period",
@@ -59,7 +60,8 @@ class UsageView(APIView):
 
 
 class WorkflowsView(GenericAPIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [HasApiPermission]
+    required_permissions = {"GET": "analytics:read"}
     pagination_class = PagePagination
     serializer_class = s.AnalyticsWorkflowSerializer
     filter_backends: list = []
@@ -77,7 +79,8 @@ class WorkflowsView(GenericAPIView):
 
 
 class CostsView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [HasApiPermission]
+    required_permissions = {"GET": "analytics:read"}
 
     @extend_schema(
         summary="LLM tokens and cost per provider and model over a period",

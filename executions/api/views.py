@@ -167,9 +167,9 @@ class ExecutionViewSet(ExecutionListMixin, viewsets.ReadOnlyModelViewSet):
         "cancel": "execution:cancel",
         "retry": "workflow:execute",
         "rerun": "workflow:execute",
-        # Approvals: whoever may read the run; approval_decide checks they are an approver.
-        "approve": "execution:read",
-        "reject": "execution:read",
+        # Approvals: whoever may decide them on the run; approval_decide checks they are an approver.
+        "approve": "execution:approve",
+        "reject": "execution:approve",
     }
     queryset = Execution.objects.none()
     serializer_class = s.ExecutionListSerializer

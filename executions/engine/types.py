@@ -60,7 +60,8 @@ class NodeType:
     run its output; without one, the run's output is its leaves' outputs. Config fields named in
     ``raw_fields`` are not templates (a script's Python code); those in
     ``deferred_fields`` are rendered later by the node itself (``for_each.input``
-    per item). ``check`` adds semantic checks the schema cannot express (a
+    per item); those in ``expression_fields`` are evaluated as code, not rendered
+    (``condition.expression``), so a value put there does not stay data. ``check`` adds semantic checks the schema cannot express (a
     valid cron expression, unique switch ports); it sees the raw config, in
     which any string may still be a template.
     """
@@ -80,6 +81,7 @@ class NodeType:
     side_effects: bool = False
     raw_fields: frozenset[str] = frozenset()
     deferred_fields: frozenset[str] = frozenset()
+    expression_fields: frozenset[str] = frozenset()
     output_schema: JSONSchema | None = None
     sets_output: bool = False
     joins: JoinRule | None = field(default=None, compare=False)

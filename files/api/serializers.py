@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
-from files import selectors
 from files.models import StoredFile
 
 
@@ -31,7 +28,7 @@ class ProcessInputSerializer(serializers.Serializer):
 class FileSerializer(serializers.ModelSerializer):
     workflow_id = serializers.UUIDField(read_only=True, allow_null=True)
     execution_id = serializers.UUIDField(read_only=True, allow_null=True)
-    download_url = serializers.SerializerMethodField()
+    download_url = serializers.HyperlinkedIdentityField(view_name="file-download", read_only=True)
     processing_result = serializers.JSONField(read_only=True, allow_null=True)
 
     class Meta:
@@ -55,8 +52,3 @@ class FileSerializer(serializers.ModelSerializer):
             "processed_at",
         ]
         read_only_fields = fields
-
-    def get_download_url(self, stored: StoredFile) -> str:
-        request: Any = self.context.get("request")
-        path = selectors.download_path(stored)
-        return request.build_absolute_uri(path) if request is not None else path

@@ -18,10 +18,10 @@ from accounts.authentication import granted_permissions
 from accounts.permissions import HasApiPermission
 from files import selectors, services
 from files.api import serializers as s
+from files.errors import FileTooLarge
 from files.models import StoredFile
 from files.storage import file_storage
 from files.uploads import SizeLimitUploadHandler
-from flowbuilder.api.errors import PayloadTooLarge
 
 UUID_REGEX = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 TOO_LARGE = OpenApiResponse(description="Over the size limit or the storage quota")
@@ -51,7 +51,14 @@ class FileViewSet(viewsets.mixins.ListModelMixin, viewsets.mixins.RetrieveModelM
 
     permission_classes = [HasApiPermission]
     # Files are the caller's own; running a workflow on one needs the right to run it.
-    required_permissions = {"process": "workflow:execute"}
+    required_permissions = {
+        "list": "file:read",
+        "retrieve": "file:read",
+        "download": "file:read",
+        "upload": "file:write",
+        "destroy": "file:write",
+        "process": "workflow:execute",
+    }
     serializer_class = s.FileSerializer
     queryset = StoredFile.objects.none()
     filterset_class = FileFilter
@@ -91,7 +98,7 @@ class FileViewSet(viewsets.mixins.ListModelMixin, viewsets.mixins.RetrieveModelM
         data = s.UploadInputSerializer(data=request.data)
         if limiter.exceeded:
             limit = settings.FLOWBUILDER_FILE_MAX_BYTES
-            raise PayloadTooLarge(f"The file is over the limit of {limit:,} bytes", field="file")
+            raise FileTooLarge(f"The file is over the limit of {limit:,} bytes", field="file")
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         workflow = None

@@ -47,10 +47,18 @@ Detail = dict[str, Any]
 
 
 class ApplicationError(Exception):
-    """Base of the domain errors services raise; the handler renders them."""
+    """Base of the domain errors services raise; the one handler renders them.
+
+    ``code`` is one of SPEC §2's codes. ``reason`` is the specific cause a
+    client can branch on (``IDEMPOTENCY_KEY_REUSED``, ``STORAGE_QUOTA_EXCEEDED``):
+    each app declares its own subclasses with one, in its ``errors`` module.
+    ``retry_after`` (seconds) becomes the ``Retry-After`` header. Services say
+    what went wrong; only the handler speaks HTTP.
+    """
 
     status_code: int = 400
     code: str = "VALIDATION_ERROR"
+    reason: str = ""
     default_message: str = "Request validation failed"
 
     def __init__(
@@ -59,14 +67,17 @@ class ApplicationError(Exception):
         *,
         details: Iterable[Detail] | None = None,
         field: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.details: list[Detail] = list(details or [])
         if field is not None and not self.details:
             self.details = [{"field": field, "message": self.message}]
-        self.headers = dict(headers or {})
+        self.retry_after = retry_after
         super().__init__(self.message)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
 class ValidationFailed(ApplicationError):
@@ -88,6 +99,13 @@ class NotFound(ApplicationError):
 class MethodNotAllowed(ApplicationError):
     status_code, code, default_message = 405, "METHOD_NOT_ALLOWED", "Method not allowed"
 
+    def __init__(self, message: str | None = None, *, allow: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.allow = allow
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), **({"Allow": self.allow} if self.allow else {})}
+
 
 class Conflict(ApplicationError):
     status_code, code, default_message = 409, "CONFLICT", "The resource changed; reload and try again"
@@ -102,23 +120,41 @@ class Unprocessable(ApplicationError):
 
 
 class RateLimited(ApplicationError):
+    """Past a limit; with the limit's window, the ``X-RateLimit-*`` headers describe it."""
+
     status_code, code, default_message = 429, "RATE_LIMIT_EXCEEDED", "Too many requests"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: int,
+        limit: int | None = None,
+        reset: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, retry_after=retry_after, **kwargs)
+        self.limit, self.reset = limit, reset
+
+    def headers(self) -> dict[str, str]:
+        headers = super().headers()
+        if self.limit is not None:
+            headers["X-RateLimit-Limit"] = str(self.limit)
+            headers["X-RateLimit-Remaining"] = "0"
+            headers["X-RateLimit-Reset"] = str(self.reset if self.reset is not None else self.retry_after)
+        return headers
 
 
 class ServiceUnavailable(ApplicationError):
     status_code, code, default_message = 503, "SERVICE_UNAVAILABLE", "Service unavailable"
 
 
-def error_body(code: str, message: str, details: list[Detail] | None = None) -> dict[str, Any]:
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "details": details or [],
-            "request_id": get_request_id(),
-            "timestamp": utc_iso(),
-        }
-    }
+def error_body(code: str, message: str, details: list[Detail] | None = None, *, reason: str = "") -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code}
+    if reason:
+        error["reason"] = reason
+    error.update(message=message, details=details or [], request_id=get_request_id(), timestamp=utc_iso())
+    return {"error": error}
 
 
 def error_json_response(status_code: int, message: str, details: list[Detail] | None = None) -> JsonResponse:
@@ -170,9 +206,10 @@ def _response(
     details: list[Detail] | None = None,
     *,
     code: str | None = None,
+    reason: str = "",
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    body = error_body(code or STATUS_CODES.get(status_code, "ERROR"), message, details)
+    body = error_body(code or STATUS_CODES.get(status_code, "ERROR"), message, details, reason=reason)
     response = Response(body, status=status_code)
     for name, value in (headers or {}).items():
         response[name] = value
@@ -184,7 +221,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     from axes.exceptions import AxesBackendPermissionDenied  # axes imports models
 
     if isinstance(exc, ApplicationError):
-        return _response(exc.status_code, exc.message, exc.details, code=exc.code, headers=exc.headers)
+        return _response(
+            exc.status_code, exc.message, exc.details, code=exc.code, reason=exc.reason, headers=exc.headers()
+        )
 
     if isinstance(exc, AxesBackendPermissionDenied):
         from django.conf import settings

@@ -29,6 +29,11 @@ ERROR_SCHEMA = {
                         "SERVICE_UNAVAILABLE",
                     ],
                 },
+                "reason": {
+                    "type": "string",
+                    "description": "The specific cause, when there is one a client may act on "
+                    "(e.g. IDEMPOTENCY_KEY_REUSED, STORAGE_QUOTA_EXCEEDED, WEBHOOK_SIGNATURE_INVALID)",
+                },
                 "message": {"type": "string"},
                 "details": {
                     "type": "array",

@@ -19,6 +19,8 @@ from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from flowbuilder.client_ip import client_ip
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -84,14 +86,14 @@ class RateLimitThrottle(BaseThrottle):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             return f"user:{user.pk}"
-        return f"ip:{self.get_ident(request)}"
+        return f"ip:{client_ip(request)}"
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if not settings.RATE_LIMIT_ENABLED:
             return True
         scope = getattr(view, "throttle_scope", None) or "default"
         rates = settings.RATE_LIMITS.get(scope) or settings.RATE_LIMITS["default"]
-        ident = self.identity(request) if scope != "auth" else f"ip:{self.get_ident(request)}"
+        ident = self.identity(request) if scope != "auth" else f"ip:{client_ip(request)}"
         counted = count_request(f"rl:{scope}:{ident}", rates)
         tightest = counted.tightest
         if not counted.allowed:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from nlparse.services import MAX_TEXT_LENGTH
+from nlparse.parser import MAX_TEXT_LENGTH
 
 
 class ParseInputSerializer(serializers.Serializer):

@@ -32,6 +32,8 @@ from nlparse.result import ParseResult, ParseWarning
 
 logger = logging.getLogger(__name__)
 
+# The longest description taken, in characters (the API refuses longer ones at the field).
+MAX_TEXT_LENGTH = 4000
 NO_TRIGGER_PENALTY = 0.9
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from templates_app.models import Template, TemplateParameter
 from templates_app.parameters import ParameterSpec
-from templates_app.selectors import template_editable_by
 from templates_app.substitution import whole_placeholder
 from workflows.api.serializers import WorkflowCreatedSerializer
 
@@ -87,7 +85,7 @@ class TemplateParameterSerializer(serializers.ModelSerializer):
 class TemplateListSerializer(serializers.ModelSerializer):
     created_by = serializers.UUIDField(source="owner_id", read_only=True, allow_null=True)
     parameter_count = serializers.IntegerField(read_only=True)
-    editable = serializers.SerializerMethodField()
+    editable = serializers.BooleanField(read_only=True, help_text="Whether you may change or delete it.")
 
     class Meta:
         model = Template
@@ -107,11 +105,6 @@ class TemplateListSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.BooleanField(help_text="Whether you may change or delete it."))
-    def get_editable(self, template: Template) -> bool:
-        request = self.context.get("request")
-        return bool(request and template_editable_by(template, request.user))
 
 
 class TemplateDetailSerializer(TemplateListSerializer):

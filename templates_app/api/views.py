@@ -19,8 +19,7 @@ from flowbuilder.api.errors import Forbidden
 from templates_app import selectors, services
 from templates_app.api import serializers as s
 from templates_app.models import Template
-from workflows import selectors as workflow_selectors
-from workflows.access import permissions_on, workflow_for
+from workflows.access import workflow_detail, workflow_for
 
 
 class TemplateFilter(django_filters.FilterSet):
@@ -76,9 +75,7 @@ class TemplateViewSet(viewsets.ModelViewSet):
 
     def get_object(self) -> Template:
         template = super().get_object()
-        if self.action in ("update", "partial_update", "destroy") and not selectors.template_editable_by(
-            template, self.request.user
-        ):
+        if self.action in ("update", "partial_update", "destroy") and not template.editable:
             raise Forbidden("Built-in templates are read-only")
         return template
 
@@ -142,14 +139,15 @@ class TemplateViewSet(viewsets.ModelViewSet):
         data = s.InstantiateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.template_instantiate(template=template, owner=request.user, **data.validated_data)
-        workflow = workflow_selectors.workflow_list(request.user).get(pk=result.workflow.pk)
+        workflow = workflow_detail(
+            request.user, result.workflow.pk, granted=granted, base_url=request.build_absolute_uri("/")
+        )
         workflow.validation_warnings = result.warnings
         workflow.template_id = template.pk
         workflow.companion_workflows = [
             {"key": key, "id": companion.pk, "name": companion.name} for key, companion in result.companions
         ]
-        permissions = permissions_on(request.user, workflow, granted, workflow.share_role)
-        body = s.InstantiatedWorkflowSerializer(workflow, context={"permissions": permissions}).data
+        body = s.InstantiatedWorkflowSerializer(workflow).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -55,7 +55,16 @@ def test_key_authenticates_with_its_scopes(auth_client, user):
 def test_default_scopes_are_the_users_permissions(make_user):
     viewer = make_user(role="viewer")
     body = client_for(viewer).post(KEYS, {"name": "all"}, format="json").json()
-    assert body["scopes"] == ["execution:read", "log:read", "template:read", "workflow:read"]
+    assert body["scopes"] == [
+        "analytics:read",
+        "api_key:write",
+        "execution:approve",
+        "execution:read",
+        "file:read",
+        "log:read",
+        "template:read",
+        "workflow:read",
+    ]
 
 
 def test_scopes_beyond_the_role_are_refused(make_user):

@@ -13,6 +13,7 @@ from django.core import mail
 from freezegun import freeze_time
 
 from accounts.models import User
+from audit.models import AuditEvent
 from tests.clients import client_for
 from tests.factories import DEFAULT_PASSWORD
 
@@ -31,8 +32,8 @@ def error_fields(response) -> set[str | None]:
     return {detail["field"] for detail in response.json()["error"]["details"]}
 
 
-def login(api_client, email: str, password: str = DEFAULT_PASSWORD):
-    return api_client.post(LOGIN, {"email": email, "password": password}, format="json")
+def login(api_client, email: str, password: str = DEFAULT_PASSWORD, **extra):
+    return api_client.post(LOGIN, {"email": email, "password": password}, format="json", **extra)
 
 
 class TestRegister:
@@ -157,6 +158,44 @@ class TestLogin:
         assert statuses[10] == 429
 
 
+class TestForgedClientAddresses:
+    """No proxy in front (NUM_PROXIES=0, the default): X-Forwarded-For is whatever the client wrote."""
+
+    def test_a_new_forwarded_address_per_guess_does_not_escape_the_lock_out(self, api_client, user, settings):
+        settings.RATE_LIMITS = {**settings.RATE_LIMITS, "auth": ["100/minute"]}  # let axes act
+        statuses = [
+            login(api_client, user.email, f"wrong-{i}", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code
+            for i in range(30)
+        ]
+        limit = settings.AXES_FAILURE_LIMIT
+        assert statuses[: limit - 1] == [401] * (limit - 1)
+        assert set(statuses[limit - 1 :]) == {429}
+        assert login(api_client, user.email, HTTP_X_FORWARDED_FOR="198.51.100.200").status_code == 429
+
+    def test_a_new_forwarded_address_per_request_does_not_escape_the_rate_limit(self, api_client, db):
+        statuses = [
+            login(api_client, f"u{i}@example.com", "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code
+            for i in range(11)
+        ]
+        assert statuses == [401] * 10 + [429]
+
+    def test_the_audit_log_keeps_the_socket_address(self, api_client, user):
+        login(api_client, user.email, HTTP_X_FORWARDED_FOR="203.0.113.77", REMOTE_ADDR="192.0.2.10")
+        event = AuditEvent.objects.filter(action="auth.login").latest("created_at")
+        assert event.ip == "192.0.2.10"
+
+    def test_behind_one_trusted_proxy_its_address_is_used(self, api_client, db, settings):
+        settings.NUM_PROXIES = 1
+        # The client forged the left part; the proxy appended what it saw (the right part).
+        statuses = [
+            login(
+                api_client, f"v{i}@example.com", "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{i}, 192.0.2.{i}"
+            ).status_code
+            for i in range(11)
+        ]
+        assert statuses == [401] * 11  # eleven real clients, ten tries each
+
+
 class TestTokens:
     def tokens(self, api_client, user) -> dict:
         return login(api_client, user.email).json()
@@ -271,7 +310,16 @@ class TestUsers:
         viewer = make_user(role="viewer")
         body = client_for(viewer).get(ME).json()
         assert body["roles"] == ["viewer"]
-        assert body["permissions"] == ["execution:read", "log:read", "template:read", "workflow:read"]
+        assert body["permissions"] == [
+            "analytics:read",
+            "api_key:write",
+            "execution:approve",
+            "execution:read",
+            "file:read",
+            "log:read",
+            "template:read",
+            "workflow:read",
+        ]
 
 
 def test_simplejwt_settings_are_production_safe():

@@ -37,11 +37,13 @@ def execute(client: APIClient, workflow, body=None, **headers):
     return client.post(execute_url(workflow), {} if body is None else body, format="json", **headers)
 
 
-def error(response, status: int, code: str) -> dict:
+def error(response, status: int, code: str, reason: str | None = None) -> dict:
+    """The error envelope, with SPEC §2's ``code`` and, where given, the specific ``reason``."""
     assert response.status_code == status, response.content
     body = response.json()["error"]
-    assert set(body) == ERROR_KEYS
+    assert set(body) == ERROR_KEYS | ({"reason"} if reason else set())
     assert body["code"] == code
+    assert body.get("reason") == reason
     assert body["request_id"] == response["X-Request-ID"]
     return body
 
@@ -544,11 +546,11 @@ class TestLogs:
 class TestActionRules:
     def test_cancel_a_finished_run_is_409(self, auth_client, user):
         execution = ExecutionFactory(workflow=WorkflowFactory(owner=user), status=Execution.Status.COMPLETED)
-        error(auth_client.post(f"/api/v1/executions/{execution.pk}/cancel"), 409, "CONFLICT")
+        error(auth_client.post(f"/api/v1/executions/{execution.pk}/cancel"), 409, "CONFLICT", "EXECUTION_FINISHED")
 
     def test_retry_of_a_succeeded_run_is_409(self, auth_client, user):
         execution = ExecutionFactory(workflow=WorkflowFactory(owner=user), status=Execution.Status.COMPLETED)
-        error(auth_client.post(f"/api/v1/executions/{execution.pk}/retry"), 409, "CONFLICT")
+        error(auth_client.post(f"/api/v1/executions/{execution.pk}/retry"), 409, "CONFLICT", "EXECUTION_NOT_RETRYABLE")
         assert Execution.objects.count() == 1
 
     @pytest.mark.parametrize("action", ["cancel", "retry", "rerun"])
@@ -591,7 +593,7 @@ class TestActionRules:
         StepRun.objects.filter(execution=execution, node_id="ask").update(state={"approvers": ["boss@example.com"]})
         url = f"/api/v1/executions/{execution.pk}/steps"
         # The owner is not among this step's approvers.
-        error(auth_client.post(f"{url}/ask/approve", {}, format="json"), 403, "FORBIDDEN")
+        error(auth_client.post(f"{url}/ask/approve", {}, format="json"), 403, "FORBIDDEN", "NOT_AN_APPROVER")
         error(auth_client.post(f"{url}/nowhere/approve", {}, format="json"), 404, "NOT_FOUND")
         error(auth_client.post(f"{url}/yes/reject", {}, format="json"), 404, "NOT_FOUND")  # not an approval
         response = auth_client.post(f"{url}/ask/approve", {"comment": "x" * 2001}, format="json")
@@ -600,7 +602,7 @@ class TestActionRules:
         StepRun.objects.filter(execution=execution, node_id="ask").update(status=StepRun.Status.COMPLETED)
         boss = make_user(email="boss@example.com")
         share(workflow, boss)
-        error(client_for(boss).post(f"{url}/ask/approve", {}, format="json"), 409, "CONFLICT")
+        error(client_for(boss).post(f"{url}/ask/approve", {}, format="json"), 409, "CONFLICT", "APPROVAL_NOT_WAITING")
         error(client_for(make_user()).post(f"{url}/ask/approve", {}, format="json"), 404, "NOT_FOUND")
 
 
@@ -655,7 +657,7 @@ class TestRunning:
             "wait": "cancelled",
             "out": "cancelled",
         }
-        error(auth_client.post(f"/api/v1/executions/{execution_id}/cancel"), 409, "CONFLICT")
+        error(auth_client.post(f"/api/v1/executions/{execution_id}/cancel"), 409, "CONFLICT", "EXECUTION_FINISHED")
 
     def test_retry_reuses_what_succeeded(self, celery_worker, auth_client, user):
         # The flaky step fails in runs started before `cutoff` and passes after it: the retry passes.
@@ -695,7 +697,7 @@ class TestRunning:
         for reused in ("start", "double"):
             assert steps[reused]["started_at"] == first[reused].started_at.isoformat().replace("+00:00", "Z")
         assert steps["flaky"]["status"] == "completed"
-        error(auth_client.post(f"/api/v1/executions/{retry_id}/retry"), 409, "CONFLICT")
+        error(auth_client.post(f"/api/v1/executions/{retry_id}/retry"), 409, "CONFLICT", "EXECUTION_NOT_RETRYABLE")
 
     def test_rerun_runs_again_from_scratch(self, celery_worker, auth_client, user):
         workflow = WorkflowFactory(owner=user)
@@ -719,7 +721,7 @@ class TestRunning:
         share(workflow, operator, WorkflowShare.Role.OPERATOR)
         url = f"/api/v1/executions/{execution_id}/steps/ask/{decision}"
         # Without approvers only the owner decides.
-        error(client_for(operator).post(url, {}, format="json"), 403, "FORBIDDEN")
+        error(client_for(operator).post(url, {}, format="json"), 403, "FORBIDDEN", "NOT_AN_APPROVER")
         response = auth_client.post(url, {"comment": "looked fine"}, format="json")
         assert response.status_code == 200, response.content
         body = response.json()
@@ -727,7 +729,7 @@ class TestRunning:
         assert body["output_data"] == {taken: output}
         ask = next(s for s in body["steps"] if s["node_id"] == "ask")
         assert ask["output"] == {"approved": decision == "approve", "by": user.email, "comment": "looked fine"}
-        error(auth_client.post(url, {}, format="json"), 409, "CONFLICT")
+        error(auth_client.post(url, {}, format="json"), 409, "CONFLICT", "APPROVAL_NOT_WAITING")
 
     def test_a_named_approver_who_only_views_the_workflow_decides(self, celery_worker, auth_client, user, make_user):
         boss = make_user(role="viewer")

@@ -85,7 +85,7 @@ def test_over_size_is_413_while_streaming(auth_client, settings, file_storage_di
     response = upload(auth_client, b"x" * 1500, name="big.txt", content_type="text/plain")
     assert response.status_code == 413
     error = response.json()["error"]
-    assert error["code"] == "PAYLOAD_TOO_LARGE"
+    assert (error["code"], error["reason"]) == ("PAYLOAD_TOO_LARGE", "FILE_TOO_LARGE")
     assert error["details"][0]["field"] == "file"
     assert StoredFile.objects.count() == 0
     assert not file_storage_dir.exists() or not any(file_storage_dir.rglob("*"))
@@ -130,6 +130,7 @@ def test_quota_exceeded_is_413_and_signalled(auth_client, user, settings):
         signals.quota_exceeded.disconnect(handler)
     assert response.status_code == 413
     assert response.json()["error"]["message"].startswith("Storage quota exceeded")
+    assert response.json()["error"]["reason"] == "STORAGE_QUOTA_EXCEEDED"
     assert received == [
         {"user": user, "used_bytes": 60, "quota_bytes": 100, "requested_bytes": 60, "signal": signals.quota_exceeded}
     ]
@@ -188,13 +189,24 @@ def test_upload_with_an_invalid_workflow_stores_nothing(auth_client):
     assert StoredFile.objects.count() == 0
 
 
-def test_processing_needs_execute_permission(make_user):
-    viewer = make_user(role="viewer")
-    client = client_for(viewer)
+def test_processing_needs_execute_permission(user):
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_key_create
+
+    _, raw = api_key_create(user=user, granted=user.api_permissions, name="files", scopes=["file:read", "file:write"])
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
     file_id = upload(client, PDF_BYTES).json()["id"]
-    workflow = WorkflowFactory(owner=viewer)
+    workflow = WorkflowFactory(owner=user)
     response = client.post(f"/api/v1/files/{file_id}/process", {"workflow_id": str(workflow.pk)}, format="json")
     assert response.status_code == 403
+
+
+def test_viewers_read_files_but_do_not_upload(make_user):
+    response = upload(client_for(make_user(role="viewer")), PDF_BYTES)
+    assert response.status_code == 403
+    assert "file:write" in response.json()["error"]["message"]
 
 
 @override_settings(FLOWBUILDER_S3_BUCKET="")

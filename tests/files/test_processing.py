@@ -161,8 +161,9 @@ def test_upload_and_process_immediately_on_a_real_worker(celery_worker, make_use
 
 @pytest.mark.django_db
 def test_a_file_whose_run_ended_without_telling_it_is_finished_by_the_sweep(auth_client, user, inline_engine):
-    """The worker died between the run's commit and the after-commit callback: the file said
-    ``processing`` for ever and ``process`` answered 409. The reconciliation finishes it."""
+    """The run's end did not reach the file (its listener failed, or the run ended before the listener
+    was there): the file said ``processing`` for ever and ``process`` answered 409. The reconciliation
+    finishes it."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -192,3 +193,23 @@ def test_a_file_whose_run_ended_without_telling_it_is_finished_by_the_sweep(auth
     body = auth_client.get(f"/api/v1/files/{file_id}").json()
     assert (body["status"], body["processing_result"]["status"]) == ("processed", "completed")
     assert tasks.reconcile_processing() == 0
+
+
+@pytest.mark.django_db
+def test_a_files_status_changes_in_the_transaction_that_ends_its_run(auth_client, user):
+    """No after-commit callback runs here (as if the worker died right after the commit): the file is
+    finished all the same, with the run's result, and its event is stored for delivery."""
+    from executions.engine import runner
+    from webhooks import services as webhook_services
+    from webhooks.models import WebhookDelivery
+
+    webhook_services.webhook_create(owner=user, url="https://93.184.216.34/hook", events=["file.processing.completed"])
+    workflow = file_workflow(user)
+    file_id = upload(auth_client)["id"]
+    response = auth_client.post(f"/api/v1/files/{file_id}/process", {"workflow_id": str(workflow.pk)}, format="json")
+    assert response.status_code == 202, response.content
+    runner.start_execution(response.json()["execution_id"])  # the start the lost callback would have queued
+    stored = StoredFile.objects.get(pk=file_id)
+    assert (stored.status, stored.processing_result["status"]) == ("processed", "completed")
+    assert stored.processing_result["output"] == {"name": "sales.csv", "size": len(CSV_BYTES), "note": ""}
+    assert list(WebhookDelivery.objects.values_list("event", "status")) == [("file.processing.completed", "pending")]

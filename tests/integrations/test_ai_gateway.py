@@ -129,7 +129,9 @@ def test_upstream_errors(auth_client, openai_credential, model, status, code, te
     assert response.json()["error"]["code"] == code
     assert text in response.json()["error"]["message"]
     if model == "busy":
-        assert response["Retry-After"] == "7"
+        assert response["Retry-After"] == "7"  # the provider's own, passed on
+    if status == 503:
+        assert response.json()["error"]["reason"] == "AI_PROVIDER_UNAVAILABLE"
     assert not AIUsage.objects.exists()
 
 

@@ -8,9 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from executions.engine import runner
 from executions.models import Execution
+from executions.services import execution_start
 from files import signals as file_signals
 from tests.factories import UserFactory, WorkflowFactory
 from tests.webhooks.signatures import verify_signature
@@ -153,6 +156,38 @@ class TestRouting:
         assert rows[0].payload["data"]["input_data"] == {"n": 4}
         assert rows[0].payload["data"]["status"] == "queued"
         assert rows[1].payload["data"]["output_data"] == {"result": 8}
+
+    def test_a_runs_events_are_stored_with_it_and_survive_a_process_dying_after_the_commit(
+        self, user, queued, settings
+    ):
+        """An outbox: the delivery rows are written in the transactions that start and end the run, so a
+        worker dying right after a commit (here: no after-commit callback ever runs) loses no event, and
+        the sweep sends them."""
+        subscribe(user)
+        execution, _ = execution_start(workflow=WorkflowFactory(owner=user), input_data={"n": 4})
+        runner.start_execution(execution.pk)  # inline steps only: the run ends here
+        execution.refresh_from_db()
+        assert execution.status == "completed", execution.error
+        assert queued == []  # nothing was sent: the callbacks that would have were lost
+        rows = WebhookDelivery.objects.filter(execution=execution).order_by("created_at")
+        assert [(r.event, r.status) for r in rows] == [(STARTED, "pending"), (COMPLETED, "pending")]
+        assert rows[1].payload["data"]["output_data"] == {"result": 8}
+        settings.FLOWBUILDER_REQUEUE_AFTER_SECONDS = 0  # as when the requeue delay has passed
+        assert delivery.sweep() == 2
+
+    def test_a_listener_failing_in_the_database_does_not_undo_the_runs_end(self, user, queued, monkeypatch, caplog):
+        def broken(**kwargs):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT * FROM no_such_table")
+
+        subscribe(user)
+        monkeypatch.setattr(services, "execution_finished_emit", broken)
+        execution, _ = execution_start(workflow=WorkflowFactory(owner=user), input_data={"n": 4})
+        runner.start_execution(execution.pk)
+        execution.refresh_from_db()  # the transaction is still usable: the listener had its own savepoint
+        assert execution.status == "completed", execution.error
+        assert "Could not record the webhook event of run" in caplog.text
+        assert [r.event for r in WebhookDelivery.objects.filter(execution=execution)] == [STARTED]
 
     def test_child_runs_and_dry_runs_make_no_events(self, user, queued, inline_engine):
         subscribe(user)

@@ -103,7 +103,10 @@ class TestCrud:
             f"{URL}/{workflow_id}", {"name": "Mine", "definition": simple_definition(), "version": 1}, format="json"
         )
         assert stale.status_code == 409
-        assert stale.json()["error"]["code"] == "CONFLICT"
+        assert (stale.json()["error"]["code"], stale.json()["error"]["reason"]) == (
+            "CONFLICT",
+            "WORKFLOW_VERSION_STALE",
+        )
         assert Workflow.objects.get().name == "Double it"
         # Metadata alone does not make a version; an identical definition neither.
         renamed = auth_client.patch(f"{URL}/{workflow_id}", {"name": "Triple it", "definition": changed}, format="json")
@@ -211,6 +214,7 @@ class TestAccess:
         listed = as_viewer.get(URL).json()["items"]
         assert [(i["id"], i["shared_role"]) for i in listed] == [(workflow_id, "viewer")]
         assert as_viewer.get(f"{URL}/{workflow_id}").json()["permissions"] == [
+            "execution:approve",  # only steps naming them (approval_decide)
             "execution:read",
             "log:read",
             "workflow:read",

@@ -51,10 +51,12 @@ def hook_url(workflow: Workflow) -> str:
     return f"/hooks/{workflow.webhook_token}"
 
 
-def error(response, status: int, code: str) -> dict:
+def error(response, status: int, code: str, reason: str | None = None) -> dict:
     assert response.status_code == status, response.content
     body = response.json()["error"]
     assert body["code"] == code
+    if reason is not None:
+        assert body["reason"] == reason
     assert body["request_id"] == response["X-Request-ID"]
     return body
 
@@ -412,9 +414,9 @@ class TestReceive:
         statuses = [api_client.post(hook_url(hook), {}, format="json").status_code for _ in range(3)]
         assert statuses == [202, 202, 202]
         limited = api_client.post(hook_url(hook), {}, format="json")
-        error(limited, 429, "RATE_LIMIT_EXCEEDED")
+        error(limited, 429, "RATE_LIMIT_EXCEEDED", "WEBHOOK_RATE_LIMITED")
         assert 1 <= int(limited["Retry-After"]) <= 60
-        assert limited["X-RateLimit-Remaining"] == "0"
+        assert (limited["X-RateLimit-Limit"], limited["X-RateLimit-Remaining"]) == ("3", "0")
         assert api_client.post(hook_url(other), {}, format="json").status_code == 202  # another URL, another count
         assert Execution.objects.filter(workflow=hook).count() == 3
 
@@ -427,7 +429,8 @@ class TestReceive:
         hook = make_hook()
         first = api_client.post(hook_url(hook), {}, format="json", HTTP_X_FLOWBUILDER_DELIVERY="evt_1")
         assert first.status_code == 202
-        error(api_client.post(hook_url(hook), {}, format="json", HTTP_X_FLOWBUILDER_DELIVERY="evt_1"), 409, "CONFLICT")
+        replayed = api_client.post(hook_url(hook), {}, format="json", HTTP_X_FLOWBUILDER_DELIVERY="evt_1")
+        error(replayed, 409, "CONFLICT", "WEBHOOK_DELIVERY_REPLAYED")
         assert (
             api_client.post(hook_url(hook), {}, format="json", HTTP_X_FLOWBUILDER_DELIVERY="evt_2").status_code == 202
         )
@@ -439,7 +442,8 @@ class TestReceive:
         hook = workflow_create(owner=user, name="h", definition=definition)
         assert api_client.post(hook_url(hook), {}, format="json").status_code == 202
         refused = api_client.post(hook_url(hook), {}, format="json", HTTP_X_FLOWBUILDER_DELIVERY="evt_busy")
-        error(refused, 429, "RATE_LIMIT_EXCEEDED")
+        error(refused, 429, "RATE_LIMIT_EXCEEDED", "CONCURRENCY_LIMIT_REACHED")
+        assert refused["Retry-After"] == "5"
         # No run was made: the sender's retry of that delivery is not a replay.
         Execution.objects.update(status=Execution.Status.COMPLETED)
         retried = api_client.post(hook_url(hook), {}, format="json", HTTP_X_FLOWBUILDER_DELIVERY="evt_busy")
@@ -479,7 +483,12 @@ class TestSignedReceive:
 
     def test_bad_signature_is_401(self, api_client, make_hook, signing_credential):
         hook = make_hook(hmac_credential=signing_credential)
-        error(self.post(api_client, hook, b"{}", **self.signed(b"{}", secret=b"wrong")), 401, "UNAUTHORIZED")
+        error(
+            self.post(api_client, hook, b"{}", **self.signed(b"{}", secret=b"wrong")),
+            401,
+            "UNAUTHORIZED",
+            "WEBHOOK_SIGNATURE_INVALID",
+        )
         error(self.post(api_client, hook, b'{"a":1}', **self.signed(b"{}")), 401, "UNAUTHORIZED")
         error(self.post(api_client, hook, b"{}", HTTP_X_FLOWBUILDER_SIGNATURE="v1=00"), 401, "UNAUTHORIZED")
         assert not Execution.objects.exists()

@@ -107,24 +107,19 @@ class WorkflowDetailSerializer(WorkflowListSerializer):
         fields = [*WorkflowListSerializer.Meta.fields, "definition", "trigger", "execution_stats", "permissions"]
         read_only_fields = fields
 
+    # Read by workflows.access.workflow_detail, which loads what a detail shows.
+
     @extend_schema_field(TriggerSerializer)
     def get_trigger(self, workflow: Workflow) -> dict[str, Any]:
-        from workflows.selectors import workflow_trigger
-
-        request = self.context.get("request")
-        base_url = request.build_absolute_uri("/") if request is not None else None
-        may_run = "workflow:execute" in self.context.get("permissions", ())
-        return workflow_trigger(workflow, base_url=base_url, show_url=may_run)
+        return workflow.trigger_info
 
     @extend_schema_field(ExecutionStatsSerializer)
     def get_execution_stats(self, workflow: Workflow) -> dict[str, Any]:
-        from workflows.selectors import workflow_execution_stats
-
-        return workflow_execution_stats(workflow)
+        return workflow.execution_stats
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_permissions(self, workflow: Workflow) -> list[str]:
-        return sorted(self.context.get("permissions", ()))
+        return sorted(workflow.permissions)
 
 
 class WorkflowCreatedSerializer(WorkflowDetailSerializer):

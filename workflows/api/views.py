@@ -18,9 +18,9 @@ from accounts.permissions import HasApiPermission
 from executions.engine import registry
 from flowbuilder.api.errors import Forbidden
 from workflows import selectors, services
-from workflows.access import permissions_on, workflow_for
+from workflows.access import workflow_detail, workflow_for
 from workflows.api import serializers as s
-from workflows.models import Workflow, WorkflowShare, WorkflowVersion
+from workflows.models import Workflow
 
 
 class WorkflowFilter(django_filters.FilterSet):
@@ -57,7 +57,8 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         "version_restore": "workflow:update",
         "export": "workflow:read",
         "import_workflow": "workflow:create",
-        "shares": "workflow:read",
+        "shares.GET": "workflow:read",
+        "shares.POST": "workflow:update",  # and only the owner (below)
         "unshare": "workflow:update",
         "webhook_regenerate": "workflow:update",
     }
@@ -108,16 +109,17 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     def _detail(
         self, workflow: Workflow, *, http_status: int = status.HTTP_200_OK, warnings: list | None = None
     ) -> Response:
-        workflow = selectors.workflow_list(self.request.user).get(pk=workflow.pk)
-        permissions = permissions_on(
-            self.request.user, workflow, granted_permissions(self.request), workflow.share_role
+        workflow = workflow_detail(
+            self.request.user,
+            workflow.pk,
+            granted=granted_permissions(self.request),
+            base_url=self.request.build_absolute_uri("/"),
         )
-        context = {"permissions": permissions, "request": self.request}
         if warnings is not None:
             workflow.validation_warnings = warnings
-            serializer = s.WorkflowCreatedSerializer(workflow, context=context)
+            serializer = s.WorkflowCreatedSerializer(workflow)
         else:
-            serializer = s.WorkflowDetailSerializer(workflow, context=context)
+            serializer = s.WorkflowDetailSerializer(workflow)
         return Response(serializer.data, status=http_status)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -129,9 +131,8 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.pop("version", None)
-        report = services.definition_validate(definition=fields["definition"], owner=request.user)
         workflow = services.workflow_create(owner=request.user, **fields)
-        return self._detail(workflow, http_status=status.HTTP_201_CREATED, warnings=report.warnings)
+        return self._detail(workflow, http_status=status.HTTP_201_CREATED, warnings=workflow.validation_warnings)
 
     @extend_schema(
         request=s.WorkflowInputSerializer,
@@ -168,19 +169,13 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, pk: str) -> Response:
         workflow = self.get_object()
-        queryset = WorkflowVersion.objects.filter(workflow=workflow).select_related("author").order_by("-number")
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(selectors.workflow_versions(workflow))
         return self.get_paginated_response(s.WorkflowVersionSerializer(page, many=True).data)
 
     @extend_schema(responses={200: s.WorkflowVersionDetailSerializer})
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)")
     def version_detail(self, request: Request, pk: str, number: str) -> Response:
-        workflow = self.get_object()
-        version = WorkflowVersion.objects.filter(workflow=workflow, number=int(number)).select_related("author").first()
-        if version is None:
-            from flowbuilder.api.errors import NotFound
-
-            raise NotFound(f"Workflow has no version {number}")
+        version = selectors.workflow_version(self.get_object(), int(number))
         return Response(s.WorkflowVersionDetailSerializer(version).data)
 
     @extend_schema(request=None, responses={200: s.WorkflowDetailSerializer})
@@ -234,8 +229,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             data.is_valid(raise_exception=True)
             share = services.workflow_share(workflow=workflow, **data.validated_data)
             return Response(s.ShareSerializer(share).data, status=status.HTTP_201_CREATED)
-        shares = WorkflowShare.objects.filter(workflow=workflow).select_related("user").order_by("created_at")
-        return Response(s.ShareSerializer(shares, many=True).data)
+        return Response(s.ShareSerializer(selectors.workflow_shares(workflow), many=True).data)
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="No longer shared")})
     @action(detail=True, methods=["delete"], url_path=r"shares/(?P<user_id>[0-9a-fA-F-]{36})")
@@ -252,6 +246,9 @@ class WorkflowViewSet(viewsets.ModelViewSet):
 
 class NodeTypeListView(APIView):
     """The node catalog the editor builds itself from."""
+
+    permission_classes = [HasApiPermission]
+    required_permissions = {"GET": "workflow:read"}
 
     @extend_schema(
         responses={200: s.NodeTypeSerializer(many=True)},

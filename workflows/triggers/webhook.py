@@ -39,16 +39,10 @@ from executions.models import Execution, StepRun
 from executions.selectors import wait_on_run
 from executions.services import execution_start
 from flowbuilder import signing
-from flowbuilder.api.errors import (
-    Conflict,
-    MethodNotAllowed,
-    NotFound,
-    RateLimited,
-    Unauthorized,
-    ValidationFailed,
-)
+from flowbuilder.api.errors import MethodNotAllowed, NotFound, ValidationFailed
 from flowbuilder.api.parsers import json_depth_exceeds
 from flowbuilder.api.throttling import RateLimitState, count_request
+from workflows.errors import DeliveryReplayed, SignatureRejected, WebhookRateLimited
 from workflows.models import Workflow
 
 SIGNATURE_HEADER = signing.HEADER
@@ -133,23 +127,25 @@ def verify_signature(
 ) -> int:
     """Check a ``t=…,v1=…`` signature of ``body``; answers its timestamp.
 
-    Raises Unauthorized when the header is missing or malformed, the
+    Raises SignatureRejected when the header is missing or malformed, the
     timestamp is further than ``tolerance`` seconds from ``now`` (either way),
     or no ``v1`` matches.
     """
     tolerance = settings.FLOWBUILDER_WEBHOOK_TOLERANCE_SECONDS if tolerance is None else tolerance
     if not header:
-        raise Unauthorized(f"This webhook requires a {SIGNATURE_HEADER} header", field=SIGNATURE_HEADER)
+        raise SignatureRejected(f"This webhook requires a {SIGNATURE_HEADER} header", field=SIGNATURE_HEADER)
     parsed = signing.parse(header)
     if parsed is None:
-        raise Unauthorized(f"Malformed {SIGNATURE_HEADER}: expected t=<unix time>,v1=<hex>", field=SIGNATURE_HEADER)
+        raise SignatureRejected(
+            f"Malformed {SIGNATURE_HEADER}: expected t=<unix time>,v1=<hex>", field=SIGNATURE_HEADER
+        )
     if parsed.age(now) > tolerance:
-        raise Unauthorized(
+        raise SignatureRejected(
             f"The signature's timestamp is more than {tolerance} seconds from now; sign the request again",
             field=SIGNATURE_HEADER,
         )
     if not parsed.matches(secret, body):
-        raise Unauthorized("The signature does not match the request body", field=SIGNATURE_HEADER)
+        raise SignatureRejected("The signature does not match the request body", field=SIGNATURE_HEADER)
     return parsed.timestamp
 
 
@@ -194,7 +190,7 @@ def credential_secret(workflow: Workflow, credential_id: str) -> bytes | None:
     app), which checks the owner and the type on every call. Without the
     integrations app there are no credentials: the webhook is treated as
     unsigned. A credential that is gone or of another type fails closed
-    (Unauthorized), whatever the definition said when it was saved.
+    (SignatureRejected), whatever the definition said when it was saved.
     """
     if not apps.is_installed("integrations"):
         return None
@@ -203,10 +199,10 @@ def credential_secret(workflow: Workflow, credential_id: str) -> bytes | None:
             owner_id=workflow.owner_id, reference=credential_id, expected_types=(HMAC_CREDENTIAL_TYPE,)
         )
     except NodeError:
-        raise Unauthorized("This webhook's signing credential is not available") from None
+        raise SignatureRejected("This webhook's signing credential is not available") from None
     secret = resolved.data.get("secret")
     if not secret:
-        raise Unauthorized("This webhook's signing credential is not available")
+        raise SignatureRejected("This webhook's signing credential is not available")
     return secret.encode() if isinstance(secret, str) else bytes(secret)
 
 
@@ -232,20 +228,17 @@ def webhook_secret(workflow: Workflow, config: Mapping[str, Any]) -> bytes | Non
 
 
 def rate_limit(token: str) -> RateLimitState | None:
-    """Count a request to this webhook URL in every configured window; raises RateLimited past one."""
+    """Count a request to this webhook URL in every configured window; raises WebhookRateLimited past one."""
     if not settings.RATE_LIMIT_ENABLED:
         return None
     counted = count_request(f"rl:hook:{_digest(token)[:32]}", settings.FLOWBUILDER_WEBHOOK_RATE_LIMIT)
     tightest, retry_after = counted.tightest, counted.retry_after
     if retry_after and tightest is not None:
-        raise RateLimited(
+        raise WebhookRateLimited(
             f"Too many requests to this webhook; retry in {retry_after} seconds",
-            headers={
-                "Retry-After": str(retry_after),
-                "X-RateLimit-Limit": str(tightest.limit),
-                "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": str(tightest.reset),
-            },
+            retry_after=retry_after,
+            limit=tightest.limit,
+            reset=tightest.reset,
         )
     return tightest
 
@@ -357,7 +350,7 @@ def webhook_receive(*, token: str, request: WebhookRequest) -> Accepted:
 
     In order: NotFound (unknown token, inactive workflow, not a webhook
     trigger), ``MethodNotAllowed`` (another method than the trigger's),
-    RateLimited, Unauthorized (signature), Conflict (replayed delivery),
+    WebhookRateLimited, SignatureRejected, DeliveryReplayed,
     ValidationFailed (a body that does not parse), then whatever
     ``execution_start`` raises (PayloadTooLarge over the input limit,
     RateLimited by ``max_concurrency: reject``).
@@ -366,7 +359,7 @@ def webhook_receive(*, token: str, request: WebhookRequest) -> Accepted:
     if request.method.upper() != str(config["method"]).upper():
         raise MethodNotAllowed(
             f"This webhook accepts {config['method']} requests, not {request.method}",
-            headers={"Allow": str(config["method"]).upper()},
+            allow=str(config["method"]).upper(),
         )
     rate = rate_limit(token)
     secret = webhook_secret(workflow, config)
@@ -378,7 +371,7 @@ def webhook_receive(*, token: str, request: WebhookRequest) -> Accepted:
     delivery = {"workflow_id": workflow.pk, "delivery_id": _delivery_id(request), "signature": signature}
     if (delivery["delivery_id"] or signature) and not claim_delivery(**delivery):
         field = DELIVERY_HEADER if delivery["delivery_id"] else SIGNATURE_HEADER
-        raise Conflict("This delivery was already received", field=field)
+        raise DeliveryReplayed("This delivery was already received", field=field)
     try:
         execution, _ = execution_start(workflow=workflow, input_data=input_data, trigger=Execution.Trigger.WEBHOOK)
     except Exception:

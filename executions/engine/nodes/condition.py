@@ -39,6 +39,7 @@ NODE_TYPE = register(
         inline=True,
         output_schema=results(result=BOOLEAN),
         deferred_fields=frozenset({"expression"}),
+        expression_fields=frozenset({"expression"}),
         execute=execute,
     )
 )

@@ -91,7 +91,8 @@ def finish(run: Run, status: str, error: dict[str, Any] | None = None) -> None:
     )
     if run.graph.settings.get("max_concurrency") or queued_schedule:
         run.later(lambda: dispatcher().execution_finished(execution_id))
-    run.later(lambda: execution_finished_signal.send(sender=Execution, execution=execution))
+    # Listeners write what follows a run's end (outgoing events, file status) with the end itself.
+    run.in_transaction(lambda: execution_finished_signal.send(sender=Execution, execution=execution))
 
 
 def cancel_execution(execution_id: Any, *, reason: str = "Cancelled", status: str = Execution.Status.CANCELLED) -> bool:

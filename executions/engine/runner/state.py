@@ -84,6 +84,7 @@ class Run:
     events: list[dict[str, Any]] = field(default_factory=list)
     logs: list[ExecutionLog] = field(default_factory=list)
     after_commit: list[Callable[[], object]] = field(default_factory=list)
+    before_commit: list[Callable[[], object]] = field(default_factory=list)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # --- bookkeeping -------------------------------------------------------------
@@ -108,7 +109,12 @@ class Run:
         )
 
     def later(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the transaction commits (queue work, publish): lost if the process dies."""
         self.after_commit.append(callback)
+
+    def in_transaction(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the run's rows are written, before the commit: what it writes is durable with them."""
+        self.before_commit.append(callback)
 
     def step_views(self, node_ids: set[str]) -> dict[str, dict[str, Any]]:
         """What expressions see of these steps (output, status, error, ports); missing outputs in one query."""
@@ -157,6 +163,9 @@ def save_run(run: Run) -> None:
     execution.event_seq += len(run.events) + len(run.logs) + 1
     fields = EXECUTION_STATE_FIELDS if execution.is_finished else RUNNING_STATE_FIELDS
     execution.save(update_fields=fields)
+    for write in run.before_commit:
+        write()
+    run.before_commit.clear()
     events = [*run.events, *(_log_event(entry) for entry in run.logs), {"type": _execution_event_type(execution)}]
     callbacks = list(run.after_commit)
     snapshot = broadcast.execution_snapshot(execution)
