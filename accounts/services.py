@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Any
 
 import jwt
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
@@ -29,10 +31,13 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from accounts.errors import GuestsUnavailable
 from accounts.models import ApiKey, User
 from accounts.roles import DEFAULT_ROLE, GUEST, PERMISSIONS
+from accounts.signals import access_changed
 from audit.services import audit_record
 from flowbuilder.api.errors import Forbidden, Unauthorized, ValidationFailed
+from flowbuilder.api.throttling import count_request
 
 API_KEY_PREFIX = "fbk_"
 
@@ -69,27 +74,43 @@ def user_register(
 ) -> User:
     """Create a user with the default role and send the e-mail verification.
 
-    Raises ValidationFailed for a taken e-mail or a weak password; nothing is
-    stored then.
+    Raises ValidationFailed for a weak password; nothing is stored then. An
+    e-mail already registered is answered like a new one (an unsaved user, the
+    same work done), and its owner gets an e-mail saying someone tried: the
+    answer must not tell who has an account here (allauth's enumeration
+    prevention). Callers tell the two apart by ``user._state.adding``.
     """
     email = User.objects.normalize_email(email.strip())
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationFailed("A user with this e-mail address already exists", field="email")
     user = User(email=email, first_name=first_name, last_name=last_name, company=company)
     problems = _password_problems(password, user)
     if problems:
         raise ValidationFailed("The password is too weak", details=problems)
     user.set_password(password)
+    if User.objects.filter(email__iexact=email).exists():
+        return _already_registered(user, request)
     try:
         with transaction.atomic():
             user.save()
-    except IntegrityError:  # a concurrent registration won the race
-        raise ValidationFailed("A user with this e-mail address already exists", field="email") from None
+    except IntegrityError:  # a concurrent registration won the race (the failed save left it unsaved)
+        return _already_registered(user, request)
     user.groups.add(Group.objects.get(name=DEFAULT_ROLE))
     address = EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
     # robust: a mail server hiccup must not turn a created account into a 500.
     transaction.on_commit(lambda: address.send_confirmation(request, signup=True), robust=True)
     return user
+
+
+def _already_registered(decoy: User, request: HttpRequest | None) -> User:
+    """Tell the address's owner (after commit; a mail hiccup is logged, not raised) and answer ``decoy``."""
+    address = User.objects.filter(email__iexact=decoy.email).values_list("email", flat=True).first() or decoy.email
+
+    def notify() -> None:
+        with allauth_context.request_context(request):
+            get_account_adapter(request).send_account_already_exists_mail(address)
+
+    transaction.on_commit(notify, robust=True)
+    decoy.date_joined = timezone.now()
+    return decoy
 
 
 def user_authenticate(*, request: HttpRequest, email: str, password: str) -> User:
@@ -121,6 +142,7 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     user.set_password(new_password)
     user.save(update_fields=["password"])
     tokens_revoke_all(user=user)
+    access_changed.send(sender=User, user_id=user.pk)
 
 
 @transaction.atomic
@@ -199,7 +221,21 @@ def token_logout(*, refresh_token: str, user: User | None = None) -> None:
 
 @transaction.atomic
 def guest_session_create() -> TokenPair:
-    """A throw-away user in the restricted ``guest`` role and a token for its lifetime."""
+    """A throw-away user in the restricted ``guest`` role and a token for its lifetime.
+
+    Per client address the ``auth`` rate applies (the view's); across all clients at most
+    ``GUEST_SESSIONS_RATE`` are made (raises GuestsUnavailable past it, or when
+    ``GUEST_SESSIONS_ENABLED`` is off).
+    """
+    if not settings.GUEST_SESSIONS_ENABLED:
+        raise GuestsUnavailable("Guest sessions are turned off on this server; register instead")
+    if settings.RATE_LIMIT_ENABLED:
+        counted = count_request("rl:guest:all", settings.GUEST_SESSIONS_RATE)
+        if not counted.allowed:
+            raise GuestsUnavailable(
+                f"Too many guest sessions are being made; retry in {counted.retry_after} seconds",
+                retry_after=counted.retry_after,
+            )
     ttl = settings.GUEST_SESSION_TTL
     user = User.objects.create_user(
         email=f"guest-{uuid.uuid4().hex}@guest.invalid",
@@ -360,3 +396,4 @@ def api_key_revoke(*, api_key: ApiKey) -> None:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        access_changed.send(sender=ApiKey, user_id=api_key.user_id)

@@ -31,3 +31,9 @@ class ApprovalNotWaiting(Conflict):
 
 class NotAnApprover(Forbidden):
     reason = "NOT_AN_APPROVER"
+
+
+class GuestLiveRun(Forbidden):
+    """Guests try workflows as dry runs (``POST /test/execute/{id}``): no e-mail, HTTP, Slack or LLM call leaves."""
+
+    reason = "GUEST_DRY_RUN_ONLY"

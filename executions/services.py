@@ -26,6 +26,7 @@ from executions.errors import (
     ConcurrencyLimitReached,
     ExecutionFinished,
     ExecutionNotRetryable,
+    GuestLiveRun,
     IdempotencyKeyReused,
     NotAnApprover,
 )
@@ -80,6 +81,13 @@ def execution_start(
     ``scheduled_for``, a second run for the same tick raises IntegrityError (the
     caller's savepoint decides what that means).
     """
+    if mode == Execution.Mode.LIVE and workflow.owner.is_guest:
+        # A guest's workflow never runs live, whoever or whatever starts it: asked for by the guest, it
+        # is refused; started by its webhook or schedule, it runs as a dry run (side effects simulated).
+        if trigger in (Execution.Trigger.MANUAL, Execution.Trigger.RETRY, Execution.Trigger.RERUN):
+            raise GuestLiveRun("Guest sessions run workflows as dry runs only: POST /api/v1/test/execute/{id}")
+        mode = Execution.Mode.DRY_RUN
+        webhook_url = ""
     if webhook_url:
         check_destination(webhook_url, field="webhook_url")
     if idempotency_key:

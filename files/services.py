@@ -116,7 +116,7 @@ def file_upload(
         _check_takes(workflow, selectors.file_reference(stored, base_url=base_url))
 
     saved: str | None = None
-    quota = settings.FLOWBUILDER_FILE_QUOTA_BYTES
+    quota = settings.GUEST_FILE_QUOTA_BYTES if owner.is_guest else settings.FLOWBUILDER_FILE_QUOTA_BYTES
     try:
         with transaction.atomic():
             User.objects.select_for_update().filter(pk=owner.pk).exists()  # one upload at a time per user

@@ -212,6 +212,11 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 GUEST_SESSION_TTL = timedelta(minutes=env.int("GUEST_SESSION_MINUTES", default=60))
+# Guests (POST /auth/guest, no credentials) build and dry-run workflows only. New sessions are
+# limited per client address (the auth rate) and across all clients (this rate).
+GUEST_SESSIONS_ENABLED = env.bool("GUEST_SESSIONS_ENABLED", default=True)
+GUEST_SESSIONS_RATE = env.list("GUEST_SESSIONS_RATE", default=["30/minute", "300/hour"])
+GUEST_FILE_QUOTA_BYTES = env.int("GUEST_FILE_QUOTA_BYTES", default=5 * 1024 * 1024)
 CROSS_SYSTEM_TOKEN_TTL = timedelta(minutes=env.int("CROSS_SYSTEM_TOKEN_MINUTES", default=5))
 CROSS_SYSTEM_SIGNING_KEY = env.str("CROSS_SYSTEM_SIGNING_KEY", default="") or SECRET_KEY
 API_KEY_LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -238,6 +243,7 @@ HEADLESS_ONLY = True
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000")
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": f"{FRONTEND_URL}/account/verify-email/{{key}}",
+    "account_reset_password": f"{FRONTEND_URL}/account/password/reset",
     "account_reset_password_from_key": f"{FRONTEND_URL}/account/password/reset/key/{{key}}",
     "account_signup": f"{FRONTEND_URL}/account/signup",
 }

@@ -198,7 +198,13 @@ MIN_REDACTED_LENGTH = 4
 
 
 def secrets_of(credential_type: str, data: Mapping[str, Any]) -> frozenset[str]:
-    """The secret values and the spellings they take on the wire (URL-quoted, Basic-encoded)."""
+    """The secret values and the spellings they take on the wire or in an echo of it.
+
+    Besides the value: URL-quoted, hex, reversed, and base64 (standard and URL-safe) as it
+    appears wherever it sits in a longer encoded text, so a server that echoes the request's
+    ``Authorization`` header base64-encoded, or the token hex-encoded, does not put it in a
+    step's output in clear. ``http_basic`` adds the header as sent (``user:password`` encoded).
+    """
     kind = TYPES.get(credential_type)
     if kind is None:
         return frozenset()
@@ -206,12 +212,39 @@ def secrets_of(credential_type: str, data: Mapping[str, Any]) -> frozenset[str]:
     for name in kind.secret_fields:
         value = data.get(name)
         if isinstance(value, str) and len(value) >= MIN_REDACTED_LENGTH:
-            found.update({value, quote(value, safe=""), quote_plus(value)})
+            found |= _spellings(value)
     if credential_type == "http_basic" and data.get("password"):
         pair = f"{data.get('username', '')}:{data['password']}".encode()
         found.add(base64.b64encode(pair).decode())
+        found |= _base64_spellings(pair)
     if credential_type == "slack_webhook" and isinstance(data.get("url"), str):
         path = urlsplit(data["url"]).path
         if len(path) > 8:  # the secret part of https://hooks.slack.com/services/T…/B…/…
             found.add(path)
     return frozenset(found)
+
+
+def _spellings(value: str) -> set[str]:
+    raw = value.encode()
+    forms = {value, quote(value, safe=""), quote_plus(value), raw.hex(), raw.hex().upper()}
+    if len(value) >= 8:  # a short value reversed could be anything
+        forms.add(value[::-1])
+    return forms | _base64_spellings(raw)
+
+
+def _base64_spellings(raw: bytes) -> set[str]:
+    """The base64 characters that only ``raw`` decides, at each of the three byte alignments.
+
+    Encoded inside a longer text, ``raw`` starts 0, 1 or 2 bytes into a 3-byte group; the
+    characters it shares with its neighbours differ, the ones in between do not. Those are
+    what is looked for (at least 8 of them, so as not to redact by chance).
+    """
+    forms: set[str] = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        for offset in range(3):
+            text = encode(bytes(offset) + raw).decode()
+            start, end = -(-8 * offset // 6), 8 * (offset + len(raw)) // 6
+            core = text[start:end]
+            if len(core) >= 8:
+                forms.add(core)
+    return forms

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from flowbuilder.api.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
+from flowbuilder.api.errors import Conflict, Forbidden, RateLimited, Unauthorized, ValidationFailed
 
 
 class InvalidDefinition(ValidationFailed):
     reason = "INVALID_DEFINITION"
+
+
+class CredentialedNodeOwnerOnly(Forbidden):
+    """An editor (not the owner) added or changed a node that uses a credential."""
+
+    reason = "CREDENTIALED_NODE_OWNER_ONLY"
 
 
 class StaleVersion(Conflict):

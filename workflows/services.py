@@ -15,10 +15,11 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import User
+from accounts.signals import access_changed
 from executions.engine.validation import ValidationReport, validate_definition
 from flowbuilder.api.errors import NotFound, ValidationFailed
 from integrations.selectors import credential_checker
-from workflows.errors import InvalidDefinition, NotAWebhook, StaleVersion
+from workflows.errors import CredentialedNodeOwnerOnly, InvalidDefinition, NotAWebhook, StaleVersion
 from workflows.importers import Imported, import_payload
 from workflows.models import Tag, Workflow, WorkflowShare, WorkflowVersion
 from workflows.selectors import workflow_version
@@ -136,6 +137,8 @@ def workflow_update(
             setattr(locked, field_name, value)
     if definition is not None:
         canonical = _validated(definition, locked.owner).definition
+        if actor.pk != locked.owner_id:
+            _check_credentialed_nodes_unchanged(locked.definition, canonical)
         if canonical != locked.definition:
             locked.version += 1
             locked.definition = canonical
@@ -148,6 +151,27 @@ def workflow_update(
     if tags is not None:
         _set_tags(locked, tags)
     return locked
+
+
+def _check_credentialed_nodes_unchanged(current: dict[str, Any], proposed: dict[str, Any]) -> None:
+    """Only the owner adds or changes a node that uses one of their credentials.
+
+    A credential acts with the owner's authority; an editor who could point the node at
+    another URL, host or header would receive the secret there. So the rule is n8n's for
+    shared credentials: editors may use such nodes as they are (run, move, remove them,
+    change every other node) but not add or alter one. Raises CredentialedNodeOwnerOnly at
+    the node's path.
+    """
+    before = {n.get("id"): n for n in current.get("nodes", [])}
+    for index, node in enumerate(proposed.get("nodes", [])):
+        if not (node.get("config") or {}).get("credential"):
+            continue
+        old = before.get(node.get("id"))
+        if old is None or old.get("type") != node.get("type") or old.get("config") != node.get("config"):
+            raise CredentialedNodeOwnerOnly(
+                f"Node '{node.get('id')}' uses a credential: only the workflow's owner may add or change it",
+                field=f"definition.nodes[{index}]",
+            )
 
 
 @transaction.atomic
@@ -195,6 +219,7 @@ def workflow_unshare(*, workflow: Workflow, user_id: Any) -> None:
     deleted, _ = WorkflowShare.objects.filter(workflow=workflow, user_id=user_id).delete()
     if not deleted:
         raise NotFound("The workflow is not shared with that user")
+    access_changed.send(sender=WorkflowShare, user_id=user_id)
 
 
 def workflow_import(

@@ -15,6 +15,7 @@ from accounts.api import serializers as s
 from accounts.authentication import granted_permissions
 from accounts.models import ApiKey, User
 from accounts.permissions import AUTHENTICATED, HasApiPermission, SessionOnly
+from accounts.roles import DEFAULT_ROLE, ROLES
 from flowbuilder.api.errors import Forbidden, NotFound
 
 
@@ -36,6 +37,9 @@ class RegisterView(AuthView):
         data = s.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data, request=request._request)
+        if user._state.adding:  # the address was taken: answered as if it were not (see user_register)
+            body = {**s.UserSerializer(user).data, "roles": [DEFAULT_ROLE], "permissions": sorted(ROLES[DEFAULT_ROLE])}
+            return Response(body, status=status.HTTP_201_CREATED)
         return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

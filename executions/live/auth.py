@@ -43,6 +43,7 @@ class Credentials:
 class Principal:
     user: User
     permissions: frozenset[str]  # the user's role permissions, narrowed by an API key's scopes
+    expires_at: float | None = None  # when the credentials stop working (Unix time), if they do
 
 
 def credentials_from_scope(scope: dict[str, Any]) -> Credentials:
@@ -72,13 +73,18 @@ def authenticate(credentials: Credentials) -> Principal:
     if credentials.token is not None:
         jwt = JWTAuthentication()
         try:
-            user = jwt.get_user(jwt.get_validated_token(credentials.token.strip()))
+            validated = jwt.get_validated_token(credentials.token.strip())
+            user = jwt.get_user(validated)
         except exceptions.AuthenticationFailed:  # InvalidToken too
             raise Unauthorized("The token is invalid or expired") from None
-        return Principal(user=user, permissions=user.api_permissions)
+        expiry = validated.get("exp")
+        return Principal(user=user, permissions=user.api_permissions, expires_at=float(expiry) if expiry else None)
     if credentials.api_key is not None:
         key = api_key_authenticate(raw=credentials.api_key.strip())
-        return Principal(user=key.user, permissions=key.user.api_permissions & frozenset(key.scopes))
+        expires_at = key.expires_at.timestamp() if key.expires_at else None
+        return Principal(
+            user=key.user, permissions=key.user.api_permissions & frozenset(key.scopes), expires_at=expires_at
+        )
     raise Unauthorized("Authentication required")
 
 

