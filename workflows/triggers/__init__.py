@@ -7,3 +7,21 @@
 
 Not to be confused with the ``webhooks`` app, which sends outgoing run events.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workflows.models import Workflow
+
+
+def trigger_config(workflow: Workflow, node_type: str, defaults: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The config of the current definition's trigger with ``defaults`` filled in, or None if it is another kind."""
+    from executions.engine.definition import trigger_node
+
+    node = trigger_node(workflow.definition)
+    if node is None or node.get("type") != node_type:
+        return None
+    return {**defaults, **(node.get("config") or {})}

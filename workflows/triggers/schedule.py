@@ -33,6 +33,7 @@ from executions.engine import cron
 from executions.models import Execution
 from executions.services import execution_start
 from workflows.models import Workflow
+from workflows.triggers import trigger_config
 
 logger = logging.getLogger(__name__)
 
@@ -49,15 +50,7 @@ def periodic_task_name(workflow_id: Any) -> str:
 
 def schedule_config(workflow: Workflow) -> dict[str, Any] | None:
     """The schedule trigger's config of the current definition, or None if the trigger is another kind."""
-    from executions.engine.definition import trigger_node
-
-    node = trigger_node(workflow.definition)
-    if node is None or node.get("type") != "trigger.schedule":
-        return None
-    config = dict(node.get("config") or {})
-    config.setdefault("timezone", "UTC")
-    config.setdefault("overlap", "skip")
-    return config
+    return trigger_config(workflow, "trigger.schedule", {"timezone": "UTC", "overlap": "skip"})
 
 
 # --- keeping beat in step with the workflows --------------------------------------------

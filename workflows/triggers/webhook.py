@@ -44,6 +44,7 @@ from flowbuilder.api.parsers import json_depth_exceeds
 from flowbuilder.api.throttling import RateLimitState, count_request
 from workflows.errors import DeliveryReplayed, SignatureRejected, WebhookRateLimited
 from workflows.models import Workflow
+from workflows.triggers import trigger_config
 
 SIGNATURE_HEADER = signing.HEADER
 DELIVERY_HEADER = "X-Flowbuilder-Delivery"
@@ -81,16 +82,9 @@ def new_token() -> str:
 
 def webhook_config(workflow: Workflow) -> dict[str, Any] | None:
     """The webhook trigger's config of the current definition (defaults filled), or None for another trigger."""
-    from executions.engine.definition import trigger_node
-
-    node = trigger_node(workflow.definition)
-    if node is None or node.get("type") != "trigger.webhook":
-        return None
-    config = dict(node.get("config") or {})
-    config.setdefault("method", "POST")
-    config.setdefault("respond", "immediately")
-    config.setdefault("response_timeout_seconds", 30)
-    return config
+    return trigger_config(
+        workflow, "trigger.webhook", {"method": "POST", "respond": "immediately", "response_timeout_seconds": 30}
+    )
 
 
 def token_sync(workflow: Workflow) -> None:
