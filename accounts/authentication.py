@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework_simplejwt import authentication as simplejwt_authentication
 
 from accounts.models import ApiKey, User
-from accounts.services import api_key_authenticate
+from accounts.services import SESSION_CLAIM, api_key_authenticate, session_logged_out
 from flowbuilder.api.errors import Unauthorized
 
 
@@ -26,6 +26,8 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
         user = super().get_user(validated_token)
         if user.guest_expired:
             raise exceptions.AuthenticationFailed(_("The guest session has expired"), code="guest_expired")
+        if session_logged_out(validated_token.get(SESSION_CLAIM)):
+            raise exceptions.AuthenticationFailed(_("The session was logged out"), code="logged_out")
         return user
 
 

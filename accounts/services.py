@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -38,6 +40,8 @@ from accounts.signals import access_changed
 from audit.services import audit_record
 from flowbuilder.api.errors import Forbidden, Unauthorized, ValidationFailed
 from flowbuilder.api.throttling import count_request
+
+logger = logging.getLogger(__name__)
 
 API_KEY_PREFIX = "fbk_"
 
@@ -160,9 +164,33 @@ def tokens_revoke_all(*, user: User) -> int:
 # --- tokens -------------------------------------------------------------------------
 
 
-def token_pair_issue(*, user: User) -> TokenPair:
-    """A new access + refresh pair (the refresh token is recorded for blacklisting)."""
+SESSION_CLAIM = "sid"
+
+
+def _revoked_session_key(session_id: str) -> str:
+    return f"jwt:logged-out:{session_id}"
+
+
+def session_logged_out(session_id: str | None) -> bool:
+    """Whether the session (a login, kept through refreshes) was logged out; fails open if the cache is down.
+
+    Access tokens carry their session's id; a logout marks it for as long as an access token
+    lives, so tokens of that session stop working at once, on the API and on open sockets.
+    """
+    if not session_id:
+        return False
+    try:
+        return bool(cache.get(_revoked_session_key(session_id)))
+    except Exception:  # the cache is down: access tokens still expire within their lifetime
+        logger.warning("Could not check whether session %s was logged out", session_id, exc_info=True)
+        return False
+
+
+def token_pair_issue(*, user: User, session_id: str | None = None) -> TokenPair:
+    """A new access + refresh pair of a session (new, or ``session_id`` on a refresh); the refresh
+    token is recorded for blacklisting."""
     refresh = RefreshToken.for_user(user)
+    refresh[SESSION_CLAIM] = session_id or uuid.uuid4().hex  # copied into the access token
     lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
     return TokenPair(
         access_token=str(refresh.access_token),
@@ -201,7 +229,7 @@ def token_refresh(*, refresh_token: str) -> TokenPair:
         if not created:
             raise Unauthorized("Invalid refresh token: token is blacklisted")
         audit_record(action="auth.token_refreshed", obj=user, actor=user)
-    return token_pair_issue(user=user)
+    return token_pair_issue(user=user, session_id=refresh.get(SESSION_CLAIM))
 
 
 def token_logout(*, refresh_token: str, user: User | None = None) -> None:
@@ -214,6 +242,12 @@ def token_logout(*, refresh_token: str, user: User | None = None) -> None:
         owner = user or User.objects.filter(pk=refresh.get("user_id")).first()
         if owner is not None:
             audit_record(action="auth.logout", obj=owner, actor=owner, changes={"method": "token"})
+            access_changed.send(sender=User, user_id=owner.pk)
+        session_id = refresh.get(SESSION_CLAIM)
+        if session_id:
+            lifetime = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+            # Before the commit's listeners run: a socket checking again must see the session ended.
+            cache.set(_revoked_session_key(session_id), True, timeout=lifetime + 60)
 
 
 # --- guests -------------------------------------------------------------------------

@@ -73,6 +73,28 @@ def test_changing_the_password_closes_sockets_opened_with_older_tokens(user):
     assert follow_then(f"/ws/notifications/?token={token}", change) == 4401
 
 
+def test_logging_out_closes_the_sessions_sockets_and_ends_its_access_tokens(user, api_client):
+    from accounts.services import token_pair_issue, token_refresh
+
+    first = token_pair_issue(user=user)
+    refreshed = token_refresh(refresh_token=first.refresh_token)  # same session, new pair
+    other_session = token_pair_issue(user=user)
+
+    def logout():
+        response = api_client.post("/api/v1/auth/logout", {"refresh_token": refreshed.refresh_token}, format="json")
+        assert response.status_code in (200, 204), response.content
+
+    assert follow_then(f"/ws/notifications/?token={refreshed.access_token}", logout) == 4401
+    for token, expected in (
+        (first.access_token, 401),
+        (refreshed.access_token, 401),
+        (other_session.access_token, 200),
+    ):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert api_client.get("/api/v1/auth/me").status_code == expected
+    api_client.credentials()
+
+
 def test_a_socket_closes_when_its_key_expires(user):
     workflow = WorkflowFactory(owner=user)
     _, raw = api_key_create(
