@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework_simplejwt import authentication as simplejwt_authentication
 
 from accounts.models import ApiKey, User
-from accounts.services import SESSION_CLAIM, api_key_authenticate, session_logged_out
+from accounts.services import API_KEY_PREFIX, SESSION_CLAIM, api_key_authenticate, session_logged_out
 from flowbuilder.api.errors import Unauthorized
 
 
@@ -21,6 +21,13 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
     simplejwt already refuses forged, expired and ``alg: none`` tokens, tokens
     of inactive users, and tokens issued before a password change.
     """
+
+    def authenticate(self, request: Request) -> tuple[User, Any] | None:
+        header = self.get_header(request)
+        raw = self.get_raw_token(header) if header is not None else None
+        if raw is not None and raw.startswith(API_KEY_PREFIX.encode()):
+            return None  # an API key sent as a bearer token (seed 002's client): ApiKeyAuthentication's
+        return super().authenticate(request)
 
     def get_user(self, validated_token: Any) -> User:
         user = super().get_user(validated_token)
@@ -32,12 +39,17 @@ class JWTAuthentication(simplejwt_authentication.JWTAuthentication):
 
 
 class ApiKeyAuthentication(BaseAuthentication):
-    """``X-API-Key: fbk_…``; ``request.auth`` is the :class:`ApiKey` (its scopes apply)."""
+    """``X-API-Key: fbk_…`` or ``Authorization: Bearer fbk_…``; ``request.auth`` is the :class:`ApiKey` (its scopes apply)."""
 
     header = "X-API-Key"
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
         raw = request.headers.get(self.header)
+        if not raw:
+            scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip().startswith(API_KEY_PREFIX):
+                return None
+            raw = credential
         if not raw:
             return None
         try:

@@ -76,6 +76,8 @@ def build_messages(
             "progress": snapshot["progress"],
             "current_step": snapshot["current_step"],
             "data": event.get("data", {}),
+            # The run's result at the top level too: seed 002's client reads message.output_data / .error.
+            **{key: event["data"][key] for key in ("output_data", "error") if key in event.get("data", {})},
             "timestamp": timestamp,
             "seq": first_seq + index,
         }

@@ -21,7 +21,10 @@ from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from flowbuilder import embedded  # noqa: E402
+from flowbuilder.log_filters import install_on_server_loggers  # noqa: E402
 from flowbuilder.routing import websocket_urlpatterns  # noqa: E402
+
+install_on_server_loggers()  # uvicorn logs paths with their query: ?token= must not reach a log line
 
 
 class WebsocketOriginValidator(OriginValidator):

@@ -509,12 +509,19 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "flowbuilder.api.middleware.RequestIDLogFilter"}},
+    "filters": {
+        "request_id": {"()": "flowbuilder.api.middleware.RequestIDLogFilter"},
+        "query_secrets": {"()": "flowbuilder.log_filters.QuerySecretsFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "query_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -544,6 +551,8 @@ FLOWBUILDER_ENCRYPTION_KEYS = env.list("FLOWBUILDER_ENCRYPTION_KEYS", default=[]
 FLOWBUILDER_HTTP_ALLOWLIST = env.list("FLOWBUILDER_HTTP_ALLOWLIST", default=[])
 FLOWBUILDER_HTTP_MAX_RESPONSE_BYTES = env.int("FLOWBUILDER_HTTP_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024)
 # The server's default OpenAI-compatible provider for the AI gateway (optional).
+# A run's output or error in its final live message, up to this size (then null and "truncated": true).
+FLOWBUILDER_LIVE_MAX_VALUE_BYTES = env.int("FLOWBUILDER_LIVE_MAX_VALUE_BYTES", default=64 * 1024)
 FLOWBUILDER_AI_BASE_URL = env.str("FLOWBUILDER_AI_BASE_URL", default="")
 FLOWBUILDER_AI_API_KEY = env.str("FLOWBUILDER_AI_API_KEY", default="")
 FLOWBUILDER_AI_DEFAULT_MODEL = env.str("FLOWBUILDER_AI_DEFAULT_MODEL", default="gpt-4o-mini")

@@ -57,6 +57,23 @@ class ExecuteInputSerializer(serializers.Serializer):
     )
     webhook_url = HttpUrlField(required=False, max_length=2000, help_text="An http(s) URL called when the run ends.")
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # The seed documents' spelling (a keyword in Python, hence declared here): true is async, false sync.
+        fields["async"] = serializers.BooleanField(
+            required=False, write_only=True, help_text="`true`: mode async; `false`: mode sync."
+        )
+        return fields
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        values = super().to_internal_value(data)
+        if "async" in values:
+            flag = values.pop("async")
+            if isinstance(data, dict) and "mode" in data and data["mode"] != ("async" if flag else "sync"):
+                raise serializers.ValidationError({"async": ["Contradicts mode"]})
+            values["mode"] = "async" if flag else "sync"
+        return values
+
 
 class TestExecuteInputSerializer(serializers.Serializer):
     trigger_data = serializers.JSONField(default=dict, help_text="The trigger data of the dry run: any JSON.")

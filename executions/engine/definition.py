@@ -18,6 +18,7 @@ make sense of is left for :mod:`executions.engine.validation` to report.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -118,11 +119,61 @@ def normalize(raw: Any) -> Normalized:
         _dedupe_edge_ids(edges)
         if seed:
             _add_missing_trigger(nodes, edges, warnings)
+    if seed:
+        _convert_single_brace_references(nodes, warnings)
 
     definition: dict[str, Any] = {"nodes": nodes, "edges": edges}
     definition["variables"] = copy.deepcopy(raw.get("variables", {}))
     definition["settings"] = copy.deepcopy(raw.get("settings", {}))
     return Normalized(definition, warnings)
+
+
+_SINGLE_BRACE = re.compile(r"(?<!\{)\{\s*([A-Za-z_][\w-]*)\s*\}(?!\})")
+
+
+def _reference(node: Mapping[str, Any]) -> str:
+    """The expression a seed's ``{node_id}`` means: the trigger's input (the field its label names,
+    if the input has one), an AI answer's text, or another step's output."""
+    node_id, node_type = node["id"], registry.get(node.get("type") or "")
+    if node_type is not None and node_type.is_trigger:
+        key = re.sub(r"\W+", "_", str(node.get("name") or "")).strip("_").lower()
+        return f"{{{{ input.{key} | default(input) }}}}" if key and key != node_id else "{{ input }}"
+    if node.get("type") == "llm":
+        return f"{{{{ steps.{node_id}.output.text }}}}"
+    return f"{{{{ steps.{node_id}.output }}}}"
+
+
+def _convert_single_brace_references(nodes: list[Any], warnings: list[dict[str, Any]]) -> None:
+    """Seed documents write ``{input_1}`` for another node's value: make it an expression, and say so."""
+    by_id = {n["id"]: n for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)}
+
+    def convert(value: Any, path: str) -> Any:
+        if isinstance(value, str) and "{" in value:
+
+            def replace(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name not in by_id:
+                    _warn(warnings, path, f"'{{{name}}}' is plain text: expressions are written {{{{ … }}}}")
+                    return match.group(0)
+                expression = _reference(by_id[name])
+                _warn(warnings, path, f"'{{{name}}}' became {expression}")
+                return expression
+
+            return _SINGLE_BRACE.sub(replace, value)
+        if isinstance(value, dict):
+            return {key: convert(item, f"{path}.{key}") for key, item in value.items()}
+        if isinstance(value, list):
+            return [convert(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return value
+
+    for index, node in enumerate(nodes):
+        if isinstance(node, dict) and isinstance(node.get("config"), dict):
+            node_type = registry.get(node.get("type") or "")
+            raw = node_type.raw_fields if node_type else frozenset()
+            node["config"] = {
+                key: value if key in raw else convert(value, f"definition.nodes[{index}].config.{key}")
+                for key, value in node["config"].items()
+            }
 
 
 def _dedupe_edge_ids(edges: list[Any]) -> None:

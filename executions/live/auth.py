@@ -23,7 +23,7 @@ from rest_framework.request import Request
 
 from accounts.authentication import ApiKeyAuthentication, JWTAuthentication
 from accounts.models import ApiKey, User
-from accounts.services import api_key_authenticate
+from accounts.services import API_KEY_PREFIX, api_key_authenticate
 from executions import selectors
 from flowbuilder.api.errors import Forbidden, Unauthorized
 from workflows.access import own_workflows_permissions, workflow_for
@@ -70,6 +70,9 @@ def credentials_from_scope(scope: dict[str, Any]) -> Credentials:
 
 def authenticate(credentials: Credentials) -> Principal:
     """The principal behind ``credentials``; raises Unauthorized for missing, bad, expired or revoked ones."""
+    if credentials.token is not None and credentials.token.strip().startswith(API_KEY_PREFIX):
+        # An API key in ?token= (seed 002's websocket client) is a key, whatever the parameter's name.
+        credentials = Credentials(api_key=credentials.token, subprotocol=credentials.subprotocol)
     if credentials.token is not None:
         jwt = JWTAuthentication()
         try:

@@ -44,6 +44,8 @@ from flowbuilder.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)
 
+CLOSE_NORMAL = 1000
+FINAL_MESSAGES = ("execution_completed", "execution_failed")
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 LOG_PERMISSION = "log:read"
@@ -270,7 +272,15 @@ class ExecutionConsumer(LiveConsumer):
             return
         released = self.ordering.restart(self.execution_id, snapshot["seq"] + 1, now=time.monotonic())
         await self.send_json({"type": "snapshot", **snapshot, "timestamp": now_iso()})
+        if snapshot["status"] in Execution.FINISHED:  # nothing more will come: a client's loop can end
+            await self.close(code=CLOSE_NORMAL)
+            return
         await self.send_messages(released)
+
+    async def send_messages(self, messages: list[Message]) -> None:
+        await super().send_messages(messages)
+        if any(m.get("type") in FINAL_MESSAGES and m.get("execution_id") == self.execution_id for m in messages):
+            await self.close(code=CLOSE_NORMAL)  # after the run's final message
 
     async def cancel(self) -> None:
         if "execution:cancel" not in self.permissions:
@@ -331,3 +341,10 @@ class NotificationConsumer(LiveConsumer):
         for execution_id, seq in seqs.items():
             self.ordering.expect(execution_id, seq + 1)
         await self.send_json({"type": "subscribed", "user_id": str(self.principal.user.pk), "timestamp": now_iso()})
+
+
+class UnknownPathConsumer(AsyncWebsocketConsumer):
+    """Any other websocket path: refused at the handshake (HTTP 403), as a wrong URL should be."""
+
+    async def connect(self) -> None:
+        await self.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -17,9 +18,19 @@ class WorkflowInputSerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20, required=False)
     is_active = serializers.BooleanField(required=False)
     definition = serializers.JSONField(help_text="The definition (canonical form or a seed format).")
+    workflow_data = serializers.JSONField(
+        required=False, write_only=True, help_text="The seed documents' name for `definition` (an alias)."
+    )
     version = serializers.IntegerField(
         required=False, min_value=1, help_text="The version your change is based on; a stale one gets 409."
     )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping) and "workflow_data" in data and "definition" not in data:
+            data = {**data, "definition": data["workflow_data"]}
+        values = super().to_internal_value(data)
+        values.pop("workflow_data", None)
+        return values
 
 
 class DefinitionInputSerializer(serializers.Serializer):

@@ -54,8 +54,19 @@ _MESSAGES = {"type": "array", "minItems": 1, "items": _MESSAGE}
 MAX_IMAGES = 10
 
 
+NO_PROVIDER = (
+    "No credential given, and this server has no default AI provider (FLOWBUILDER_AI_BASE_URL): "
+    "name an openai_compatible credential"
+)
+
+
 def check(config: Mapping[str, Any]) -> list[Problem]:
-    return exactly_one_of(config, "prompt", "messages") + json_schema_problems(config.get("json_schema"), "json_schema")
+    problems = exactly_one_of(config, "prompt", "messages") + json_schema_problems(
+        config.get("json_schema"), "json_schema"
+    )
+    if not config.get("credential") and ai.Provider.server_default() is None:
+        problems.append(("credential", NO_PROVIDER))
+    return problems
 
 
 def _messages(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -118,9 +129,13 @@ def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
 
 def execute(ctx: NodeContext) -> NodeResult:
     config = ctx.config
-    if not ctx.credential:
-        raise NodeError("The node needs an openai_compatible credential", retryable=False)
-    provider = ai.Provider.from_credential(ctx.credential, config.get("credential"))
+    if ctx.credential:
+        provider = ai.Provider.from_credential(ctx.credential, config.get("credential"))
+    else:  # no credential named: the server's own provider, as the AI gateway does
+        default = ai.Provider.server_default()
+        if default is None:
+            raise NodeError(NO_PROVIDER, retryable=False)
+        provider = default
     body: dict[str, Any] = {"model": provider.model(config.get("model")), "messages": _messages(config)}
     body["temperature"] = config.get("temperature", 0.7)  # the default the catalog shows
     if config.get("max_tokens") is not None:
@@ -176,7 +191,11 @@ NODE_TYPE = register(
         category=NodeCategory.AI,
         config_schema=config_schema(
             {
-                "credential": prop("Credential", "The OpenAI-compatible provider to use.", CREDENTIAL_REF),
+                "credential": prop(
+                    "Credential",
+                    "The OpenAI-compatible provider to use; without one, the server's default (FLOWBUILDER_AI_BASE_URL).",
+                    CREDENTIAL_REF,
+                ),
                 "model": prop("Model", "The model name; the credential's default model if unset.", TEXT),
                 "prompt": prop("Prompt", "The user message. Set this or 'messages'.", TEXT),
                 "messages": prop("Messages", "The conversation. Set this or 'prompt'.", dynamic(_MESSAGES)),
@@ -193,10 +212,8 @@ NODE_TYPE = register(
                     examples=[["{{ input.file.id }}"]],
                 ),
             },
-            required=("credential",),
         ),
         credential_types=("openai_compatible",),
-        credential_required=True,
         side_effects=True,
         output_schema=results(text={"type": "string"}, json={}, usage={"type": "object"}, cost={"type": "number"}),
         check=check,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
@@ -166,7 +168,7 @@ def save_run(run: Run) -> None:
     for write in run.before_commit:
         write()
     run.before_commit.clear()
-    events = [*run.events, *(_log_event(entry) for entry in run.logs), {"type": _execution_event_type(execution)}]
+    events = [*run.events, *(_log_event(entry) for entry in run.logs), _execution_event(execution)]
     callbacks = list(run.after_commit)
     snapshot = broadcast.execution_snapshot(execution)
 
@@ -205,6 +207,24 @@ def _save_steps(steps: list[StepRun]) -> None:
 
 def _log_event(entry: ExecutionLog) -> dict[str, Any]:
     return {"type": "log", "data": {"node_id": entry.node_id, "level": entry.level, "message": entry.message}}
+
+
+def _execution_event(execution: Execution) -> dict[str, Any]:
+    """The run's own message; the final one carries its output (completed) or error (failed), up to a size."""
+    kind = _execution_event_type(execution)
+    if kind == "execution_completed":
+        return {"type": kind, "data": _bounded("output_data", execution.output_data)}
+    if kind == "execution_failed":
+        return {"type": kind, "data": _bounded("error", execution.error)}
+    return {"type": kind}
+
+
+def _bounded(key: str, value: Any) -> dict[str, Any]:
+    """``{key: value, "truncated": False}``, or ``None`` and True past FLOWBUILDER_LIVE_MAX_VALUE_BYTES (REST has it whole)."""
+    size = len(json.dumps(value, default=str).encode())
+    if size > settings.FLOWBUILDER_LIVE_MAX_VALUE_BYTES:
+        return {key: None, "truncated": True, "size_bytes": size}
+    return {key: value, "truncated": False}
 
 
 def _execution_event_type(execution: Execution) -> str:

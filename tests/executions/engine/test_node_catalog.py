@@ -232,7 +232,8 @@ def test_flags_match_the_spec() -> None:
     assert node("approval").outputs == ("approved", "rejected")
     assert node("script").raw_fields == {"code"}
     assert node("for_each").deferred_fields == {"input"}
-    assert node("llm").credential_required
+    assert not node("llm").credential_required  # without one, the server's default provider (SPEC §7)
+    assert node("llm").credential_types == ("openai_compatible",)
     assert node("slack").credential_types == ("slack_webhook",)
     assert node("email").credential_types == ("smtp",)
 
