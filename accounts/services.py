@@ -12,7 +12,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -343,6 +343,7 @@ def cross_system_token_create(
         "token": token,
         "token_type": "bearer",
         "expires_in": int(ttl.total_seconds()),
+        "expires_at": datetime.fromtimestamp(payload["exp"], tz=UTC),
         "target_system": target_system,
         "permissions": payload["scopes"],
     }

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     # First, so that its latency covers the whole stack.
     "monitoring.middleware.PrometheusMiddleware",
     "flowbuilder.api.middleware.RequestIDMiddleware",
+    "flowbuilder.api.middleware.TrailingSlashMiddleware",
     "flowbuilder.api.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -286,6 +287,8 @@ REST_FRAMEWORK = {
 RATE_LIMITS = {
     "default": env.list("RATE_LIMIT_DEFAULT", default=["100/minute", "1000/hour", "10000/day"]),
     "auth": env.list("RATE_LIMIT_AUTH", default=["10/minute"]),
+    # Refresh and logout hold a token already: they do not spend the login budget.
+    "token": env.list("RATE_LIMIT_TOKEN", default=["60/minute"]),
 }
 RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 
@@ -301,6 +304,7 @@ CORS_EXPOSE_HEADERS = [
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
+    "X-RateLimit-Window",
     "Retry-After",
 ]
 CORS_ALLOW_HEADERS = [

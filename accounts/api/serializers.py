@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from accounts.models import ApiKey, User
@@ -40,6 +42,23 @@ class RegisterInputSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     company = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    full_name = serializers.CharField(
+        max_length=301,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Seed 003's field: split at the first space.",
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        values = super().to_internal_value(data)
+        full_name = values.pop("full_name", "").strip()
+        if full_name and not (values.get("first_name") or values.get("last_name")):
+            first, _, last = full_name.partition(" ")
+            if len(first) > 150 or len(last.strip()) > 150:
+                raise serializers.ValidationError({"full_name": ["Each part of the name is at most 150 characters"]})
+            values["first_name"], values["last_name"] = first, last.strip()
+        return values
 
 
 class LoginInputSerializer(serializers.Serializer):
@@ -80,6 +99,7 @@ class CrossSystemTokenSerializer(serializers.Serializer):
     token = serializers.CharField()
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
     target_system = serializers.CharField()
     permissions = serializers.ListField(child=serializers.CharField())
 

@@ -69,22 +69,38 @@ class OAuth2TokenView(AuthView):
         return _token_response(services.token_pair_issue(user=user))
 
 
+def _refresh_token_of(request: Request) -> str:
+    """``{"refresh_token": …}``, or (seed 003) the refresh token as ``Authorization: Bearer …``."""
+    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+    body = request.data if isinstance(request.data, dict) else {}
+    if "refresh_token" not in body and scheme.lower() == "bearer" and credential.strip():
+        body = {"refresh_token": credential.strip()}
+    data = s.RefreshInputSerializer(data=body)
+    data.is_valid(raise_exception=True)
+    return data.validated_data["refresh_token"]
+
+
 class RefreshView(AuthView):
-    @extend_schema(request=s.RefreshInputSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"])
+    throttle_scope = "token"
+
+    @extend_schema(
+        request=s.RefreshInputSerializer,
+        responses={200: s.TokenPairSerializer},
+        tags=["auth"],
+        description="The refresh token in the body, or as `Authorization: Bearer <refresh token>`.",
+    )
     def post(self, request: Request) -> Response:
-        data = s.RefreshInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return _token_response(services.token_refresh(refresh_token=data.validated_data["refresh_token"]))
+        return _token_response(services.token_refresh(refresh_token=_refresh_token_of(request)))
 
 
 class LogoutView(AuthView):
+    throttle_scope = "token"
+
     @extend_schema(
         request=s.RefreshInputSerializer, responses={204: OpenApiResponse(description="Logged out")}, tags=["auth"]
     )
     def post(self, request: Request) -> Response:
-        data = s.RefreshInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.token_logout(refresh_token=data.validated_data["refresh_token"])
+        services.token_logout(refresh_token=_refresh_token_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

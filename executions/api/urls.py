@@ -17,5 +17,11 @@ urlpatterns = [
     path("workflows/<uuid:workflow_id>/runs", workflow_runs, name="workflow-runs"),
     path("test/execute/<uuid:workflow_id>", views.TestExecuteView.as_view(), name="test-execute"),
     path("executions/<uuid:pk>/logs/stream", log_stream, name="execution-log-stream"),
+    # Seed 003's path for a run's status: the same view as /executions/{id}.
+    path(
+        "workflows/executions/<uuid:pk>",
+        views.ExecutionViewSet.as_view({"get": "retrieve"}),
+        name="workflow-execution-alias",
+    ),
     *router.urls,
 ]

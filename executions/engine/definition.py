@@ -121,9 +121,20 @@ def normalize(raw: Any) -> Normalized:
             _add_missing_trigger(nodes, edges, warnings)
     if seed:
         _convert_single_brace_references(nodes, warnings)
+    if "steps" in raw:
+        _scripts_read_their_dependencies(raw_nodes, nodes, warnings)
 
     definition: dict[str, Any] = {"nodes": nodes, "edges": edges}
     definition["variables"] = copy.deepcopy(raw.get("variables", {}))
+    if seed and isinstance(definition["variables"], dict):
+        for name, value in definition["variables"].items():
+            if isinstance(value, str) and re.search(r"\{\{\s*env\.", value):
+                _warn(
+                    warnings,
+                    f"definition.variables.{name}",
+                    "Environment variables are not exposed to workflows: store the secret as a credential "
+                    "and name it in the node's 'credential'",
+                )
     definition["settings"] = copy.deepcopy(raw.get("settings", {}))
     return Normalized(definition, warnings)
 
@@ -174,6 +185,27 @@ def _convert_single_brace_references(nodes: list[Any], warnings: list[dict[str, 
                 key: value if key in raw else convert(value, f"definition.nodes[{index}].config.{key}")
                 for key, value in node["config"].items()
             }
+
+
+def _scripts_read_their_dependencies(raw_nodes: list[Any], nodes: list[Any], warnings: list[dict[str, Any]]) -> None:
+    """In the step-list format a script reads ``input['step1']``: its dependencies' outputs by step id."""
+    depends_on = {
+        raw.get("id"): raw.get("depends_on")
+        for raw in raw_nodes
+        if isinstance(raw, Mapping) and isinstance(raw.get("id"), str)
+    }
+    for index, node in enumerate(nodes):
+        if not (isinstance(node, dict) and node.get("type") == "script"):
+            continue
+        depends = [d for d in depends_on.get(node.get("id")) or [] if isinstance(d, str)]
+        config = node.get("config")
+        if depends and isinstance(config, dict) and "inputs" not in config:
+            config["inputs"] = {d: f"{{{{ steps.{d}.output }}}}" for d in depends}
+            _warn(
+                warnings,
+                f"definition.nodes[{index}].config.inputs",
+                "The script reads its dependencies' outputs by step id: " + ", ".join(f"input['{d}']" for d in depends),
+            )
 
 
 def _dedupe_edge_ids(edges: list[Any]) -> None:

@@ -13,6 +13,7 @@ exceptions are translated here, in one place, so views never build errors.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -131,18 +132,26 @@ class RateLimited(ApplicationError):
         retry_after: int,
         limit: int | None = None,
         reset: int | None = None,
+        window: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, retry_after=retry_after, **kwargs)
-        self.limit, self.reset = limit, reset
+        self.limit, self.reset, self.window = limit, reset, window
 
     def headers(self) -> dict[str, str]:
-        headers = super().headers()
-        if self.limit is not None:
-            headers["X-RateLimit-Limit"] = str(self.limit)
-            headers["X-RateLimit-Remaining"] = "0"
-            headers["X-RateLimit-Reset"] = str(self.reset if self.reset is not None else self.retry_after)
-        return headers
+        return {**super().headers(), **exhausted_headers(self.limit, self.reset, self.window)}
+
+
+def exhausted_headers(limit: int | None, reset: int | None, window: int | None) -> dict[str, str]:
+    """``X-RateLimit-*`` of a limit that is used up (nothing when there is no limit to describe)."""
+    if limit is None:
+        return {}
+    headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0"}
+    if reset is not None:
+        headers["X-RateLimit-Reset"] = str(reset)
+    if window is not None:
+        headers["X-RateLimit-Window"] = str(window)
+    return headers
 
 
 class ServiceUnavailable(ApplicationError):
@@ -226,10 +235,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
 
     if isinstance(exc, AxesBackendPermissionDenied):
-        from django.conf import settings
-
-        retry_after = int(settings.AXES_COOLOFF_TIME.total_seconds())
-        return _response(429, LOCKED_OUT_MESSAGE, headers={"Retry-After": str(retry_after)})
+        return _response(429, LOCKED_OUT_MESSAGE, headers=_lockout_headers())
 
     if isinstance(exc, django_exceptions.RequestDataTooBig):
         return _response(413, "Request body too large")
@@ -280,8 +286,17 @@ LOCKED_OUT_MESSAGE = "Too many failed login attempts; try again later"
 
 def axes_lockout_response(request: Any, original_response: Any = None, credentials: Any = None) -> JsonResponse:
     """django-axes' lock-out answer (``AXES_LOCKOUT_CALLABLE``): 429 in the envelope."""
-    from django.conf import settings
 
     response = error_json_response(429, LOCKED_OUT_MESSAGE)
-    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    for name, value in _lockout_headers().items():
+        response[name] = value
     return response
+
+
+def _lockout_headers() -> dict[str, str]:
+    """A lock-out says so in every header: no attempts remain until the cool-off ends."""
+    from django.conf import settings
+
+    cooloff = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    reset = int(time.time()) + cooloff
+    return {"Retry-After": str(cooloff), **exhausted_headers(settings.AXES_FAILURE_LIMIT, reset, cooloff)}

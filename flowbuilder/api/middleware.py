@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import is_valid_path
 
 from flowbuilder.api.errors import error_json_response
 from flowbuilder.api.request_id import get_request_id, new_request_id, reset_request_id, set_request_id
@@ -79,10 +80,12 @@ class RateLimitHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         state = getattr(request, "rate_limit", None)
-        if state is not None:
+        # An answer that set its own (a lock-out, a webhook's limit) keeps them: the headers agree with it.
+        if state is not None and "X-RateLimit-Remaining" not in response:
             response["X-RateLimit-Limit"] = str(state.limit)
             response["X-RateLimit-Remaining"] = str(state.remaining)
             response["X-RateLimit-Reset"] = str(state.reset)
+            response["X-RateLimit-Window"] = str(state.window)
         return response
 
 
@@ -120,3 +123,23 @@ class ApiErrorMiddleware:
             return error_json_response(413, "Request body too large")
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_json_response(500, "Internal server error")
+
+
+class TrailingSlashMiddleware:
+    """``/api/v1/auth/register/`` is served as ``/api/v1/auth/register`` (seed 001 writes its paths so).
+
+    Rewritten before routing, for every method: no redirect, which a client would not follow
+    with its POST body. Only API paths that do not resolve as written and do without the slash.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if path.startswith("/api/") and path.endswith("/") and len(path) > 1:
+            urlconf = getattr(request, "urlconf", None)
+            if not is_valid_path(path, urlconf) and is_valid_path(path.rstrip("/"), urlconf):
+                request.path_info = path.rstrip("/")
+                request.path = request.path[: -(len(path) - len(request.path_info))]
+        return self.get_response(request)

@@ -29,6 +29,7 @@ class RateLimitState:
     limit: int
     remaining: int
     reset: int  # epoch seconds when the window ends
+    window: int = 0  # the window's length in seconds (X-RateLimit-Window)
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -68,7 +69,7 @@ def count_request(key: str, rates: Iterable[str], *, now: float | None = None) -
         window = int(now // period)
         reset = (window + 1) * period
         count = _incr(f"{key}:{period}:{window}", timeout=period + 5)
-        state = RateLimitState(limit=limit, remaining=max(0, limit - count), reset=reset)
+        state = RateLimitState(limit=limit, remaining=max(0, limit - count), reset=reset, window=period)
         if tightest is None or state.remaining < tightest.remaining:
             tightest = state
         if count > limit:

@@ -25,7 +25,7 @@ from django.conf import settings as django_settings
 from accounts.services import api_key_create
 from tests.executions.live.helpers import database_url, start_server
 from tests.factories import UserFactory
-from tests.integrations.servers import OPENAI_KEY, openai_server  # noqa: F401  (fixture)
+from tests.integrations.servers import OPENAI_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -34,7 +34,7 @@ SEED_URL = "https://api.flowsyai.com"
 
 
 @pytest.fixture(scope="module")
-def seed_server(django_db_setup, openai_server, tmp_path_factory):  # noqa: F811
+def seed_server(django_db_setup, openai_server, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("seed") / "server.log"
     env = {
         **os.environ,
@@ -57,7 +57,7 @@ def seed_server(django_db_setup, openai_server, tmp_path_factory):  # noqa: F811
 
 
 @pytest.fixture
-def ai_default(settings, openai_server):  # noqa: F811
+def ai_default(settings, openai_server):
     """The worker (this process) uses the same default provider as the server."""
     settings.FLOWBUILDER_AI_BASE_URL = openai_server.url("/v1")
     settings.FLOWBUILDER_AI_API_KEY = OPENAI_KEY

@@ -233,6 +233,7 @@ def rate_limit(token: str) -> RateLimitState | None:
             retry_after=retry_after,
             limit=tightest.limit,
             reset=tightest.reset,
+            window=tightest.window,
         )
     return tightest
 

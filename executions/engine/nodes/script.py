@@ -103,7 +103,7 @@ NODE_TYPE = register(
             {
                 "code": prop(
                     "Code",
-                    "Python code (standard library only); reads `inputs` (and `files`), assigns `output` (JSON); "
+                    "Python code (standard library only); reads `inputs` (also named `input`) and `files`, assigns `output` (JSON); "
                     "print() lines become logs. Not a template.",
                     {**TEXT, "contentMediaType": "text/x-python"},
                     examples=["output = {'total': sum(inputs['prices'])}"],

@@ -139,7 +139,14 @@ def main():
     os.closerange(result_fd + 1, 1 << 20)
     sys.stdout.reconfigure(line_buffering=True)  # a script that times out still shows what it printed
     files = request.get("files") or {}
-    namespace = {"__name__": "__main__", "__builtins__": __builtins__, "inputs": inputs, "files": files}
+    # `input` is `inputs` by another name: the seeds' step-list scripts read input['step1'].
+    namespace = {
+        "__name__": "__main__",
+        "__builtins__": __builtins__,
+        "inputs": inputs,
+        "input": inputs,
+        "files": files,
+    }
     try:
         exec(compile(code, SCRIPT_FILENAME, "exec"), namespace)  # noqa: S102  (this is the sandboxed script)
     except SystemExit as exc:
