@@ -91,7 +91,11 @@ def file_upload(
     if size > limit:
         raise FileTooLarge(f"The file is {_mb(size)}; the limit is {_mb(limit)}", field="file")
     if process_immediately and workflow is None:
-        raise ValidationFailed("process_immediately needs a workflow_id", field="workflow_id")
+        raise ValidationFailed(
+            "process_immediately needs a workflow_id: send the id of the workflow that should process the file "
+            "(a form field workflow_id beside file)",
+            field="workflow_id",
+        )
 
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)

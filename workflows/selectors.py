@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -45,7 +45,8 @@ def workflows_visible_to(user: User) -> QuerySet[Workflow]:
 
 def workflow_list(user: User) -> QuerySet[Workflow]:
     """Visible workflows with ``execution_count``, ``last_execution_at`` and ``share_role``, in one query."""
-    runs = Execution.objects.filter(workflow=OuterRef("pk"), parent__isnull=True).order_by()
+    # Every run of the workflow, those a parent started (for_each, sub_workflow) included.
+    runs = Execution.objects.filter(workflow=OuterRef("pk")).order_by()
     count = runs.values("workflow").annotate(n=Count("*")).values("n")
     last = runs.order_by("-created_at").values("created_at")[:1]
     role = WorkflowShare.objects.filter(workflow=OuterRef("pk"), user=user).values("role")[:1]
@@ -81,7 +82,7 @@ def workflow_shares(workflow: Workflow) -> QuerySet[WorkflowShare]:
 
 def workflow_execution_stats(workflow: Workflow) -> dict[str, Any]:
     duration = ExpressionWrapper(F("completed_at") - F("started_at"), output_field=DurationField())
-    stats = Execution.objects.filter(workflow=workflow, parent__isnull=True).aggregate(
+    stats = Execution.objects.filter(workflow=workflow).aggregate(
         total_executions=Count("id"),
         successful_executions=Count("id", filter=Q(status=Execution.Status.COMPLETED)),
         failed_executions=Count("id", filter=Q(status__in=[Execution.Status.FAILED, Execution.Status.TIMED_OUT])),
@@ -93,12 +94,13 @@ def workflow_execution_stats(workflow: Workflow) -> dict[str, Any]:
 
 
 def next_run_at(cron_expression: str, tz_name: str, *, after: datetime | None = None) -> datetime | None:
-    """The schedule's next tick after ``after`` (default now), on the clock of ``tz_name``; None if there is none."""
+    """The schedule's next tick after ``after`` (default now), reckoned on the clock of ``tz_name`` and
+    answered in UTC (SPEC §2: every timestamp ends ``Z``); None if there is none."""
     try:
         tick = cron.next_tick(cron_expression, tz_name, after or timezone.now())
     except cron.CronError:
         return None
-    return tick.astimezone(cron.zone(tz_name)) if tick is not None else None
+    return tick.astimezone(UTC) if tick is not None else None
 
 
 def workflow_trigger(workflow: Workflow, *, base_url: str | None = None, show_url: bool = True) -> dict[str, Any]:

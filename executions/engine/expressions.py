@@ -16,9 +16,11 @@ import base64
 import functools
 import json
 from collections.abc import Iterator, KeysView, Mapping, ValuesView
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import ChainableUndefined, StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import meta as jinja_meta
 from jinja2.environment import Template, TemplateExpression
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Context, LoopContext, Undefined
@@ -315,6 +317,43 @@ def referenced_steps(value: Any) -> set[str]:
         if is_template(text):
             found |= _steps_in(text)
     return found
+
+
+# The names a template may start from (build_context's, for_each's per-item names, Jinja's loop).
+ROOT_NAMES = frozenset({"input", "steps", "vars", "execution", "credentials", "item", "index", "loop"})
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What one template string at ``path`` reads: the steps it names and the roots it starts from."""
+
+    path: str
+    steps: frozenset[str]
+    unknown_roots: frozenset[str]
+
+
+def references(value: Any, path: str = "", *, skip: frozenset[str] = frozenset()) -> list[Reference]:
+    """The templates in ``value`` and what each reads (unparsable strings are left to the syntax check)."""
+    found = []
+    for where, text in _strings(value, path, skip):
+        if not is_template(text):
+            continue
+        roots = _roots_in(text)
+        if roots is None:
+            continue
+        unknown = frozenset(roots - ROOT_NAMES - set(_env.globals))
+        steps = _steps_in(text)
+        if steps or unknown:
+            found.append(Reference(where, steps, unknown))
+    return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _roots_in(source: str) -> frozenset[str] | None:
+    try:
+        return frozenset(jinja_meta.find_undeclared_variables(_env.parse(source)))
+    except Exception:
+        return None
 
 
 def build_context(

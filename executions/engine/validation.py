@@ -322,14 +322,36 @@ def _check_graph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], repor
     for node_id, node in graph.nodes.items():
         node_type = registry.get(node.type)
         skip = node_type.raw_fields if node_type else frozenset()
-        config = {k: v for k, v in node.config.items() if k not in skip}
         upstream = graph.ancestors(node_id)
-        for ref in sorted(expressions.referenced_steps(config) - upstream):
-            where = f"definition.nodes[{index_of[node_id]}].config"
-            if ref in graph.nodes:
-                report.warn(where, f"'{node_id}' uses steps.{ref}, which does not run before it")
-            else:
-                report.warn(where, f"'{node_id}' uses steps.{ref}, but there is no node '{ref}'")
+        base = f"definition.nodes[{index_of[node_id]}].config"
+        for ref in expressions.references(node.config, base, skip=skip):
+            _check_reference(ref, node_id, graph, upstream, report)
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    hint = difflib.get_close_matches(name, list(candidates), n=1)
+    return f"; did you mean '{hint[0]}'?" if hint else ""
+
+
+def _check_reference(
+    ref: expressions.Reference, node_id: str, graph: Any, upstream: set[str], report: ValidationReport
+) -> None:
+    """An expression that names what cannot be there fails at save, not at run time."""
+    for root in sorted(ref.unknown_roots):
+        report.error(
+            ref.path,
+            f"Unknown name '{root}'{_suggest(root, expressions.ROOT_NAMES)} "
+            "(expressions start from input, steps, vars, execution or credentials)",
+        )
+    for step in sorted(ref.steps - upstream):
+        if step == node_id:
+            report.error(ref.path, f"'{node_id}' uses its own output (steps.{step}); it has none while it runs")
+        elif step in graph.nodes:
+            report.error(
+                ref.path, f"'{node_id}' uses steps.{step}, which cannot have run before it (no path leads from it)"
+            )
+        else:
+            report.error(ref.path, f"There is no node '{step}'{_suggest(step, graph.nodes)}")
 
 
 def find_cycle(outgoing: Mapping[str, Iterable[Any]]) -> list[str] | None:

@@ -198,3 +198,50 @@ def test_async_false_is_the_sync_mode(auth_client, user, celery_worker):
         f"/api/v1/workflows/{workflow.pk}/execute", {"async": False, "mode": "async"}, format="json"
     )
     assert contradicting.status_code == 400
+
+
+def test_the_file_upload_example(seed_server, celery_worker, api_key, tmp_path):
+    """Verbatim it asks to process the file without saying which workflow: the answer says what to add.
+    With that one line (the workflow's id), it uploads, processes and prints the result."""
+    from accounts.models import ApiKey
+    from tests.workflows.helpers import linear, node
+    from workflows.services import workflow_create
+
+    base, log_path = seed_server
+    owner = ApiKey.objects.get().user
+    workflow = workflow_create(
+        owner=owner,
+        name="files",
+        definition=linear(
+            node("start", "trigger.manual", file={"required": True}),
+            node("out", "output", value={"name": "{{ input.file.name }}", "size": "{{ input.file.size }}"}),
+        ),
+    )
+    code = (EXAMPLES / "seed_002_file_upload.js").read_text().replace(SEED_URL, base)
+    harness = """
+const { File } = require('node:buffer');
+(async () => {
+    const result = await uploadAndProcessFile(new File(['hello, seed'], 'notes.txt', { type: 'text/plain' }), process.argv[2]);
+    console.log('DONE ' + JSON.stringify(result));
+})();
+"""
+
+    def run(source: str) -> str:
+        script = tmp_path / "upload.js"
+        script.write_text(source + harness)
+        done = subprocess.run(["node", str(script), api_key], capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    verbatim = run(code)
+    assert "VALIDATION_ERROR" in verbatim, verbatim
+    assert "send the id of the workflow" in verbatim
+    one_line = code.replace(
+        "formData.append('description', 'Document for analysis');",
+        f"formData.append('description', 'Document for analysis');\n    formData.append('workflow_id', '{workflow.pk}');",
+    )
+    output = run(one_line)
+    assert "Processing status: processed" in output, output
+    assert "Processing completed:" in output
+    assert "notes.txt" in output
+    assert api_key not in log_path.read_text()

@@ -200,13 +200,14 @@ class TestPeriodicTaskSync:
 
 
 class TestTriggerSummary:
-    def test_next_run_at_in_the_schedule_zone(self, auth_client, make_schedule):
+    def test_next_run_at_reckoned_in_the_schedule_zone_answered_in_utc(self, auth_client, make_schedule):
         workflow = make_schedule("0 9 * * *", "Asia/Tokyo")
         trigger = auth_client.get(f"{URL}/{workflow.pk}").json()["trigger"]
         assert (trigger["type"], trigger["cron"], trigger["timezone"]) == ("schedule", "0 9 * * *", "Asia/Tokyo")
+        assert trigger["next_run_at"].endswith("Z")
         next_run = datetime.fromisoformat(trigger["next_run_at"])
-        assert next_run.utcoffset() == timedelta(hours=9)
-        assert (next_run.hour, next_run.minute) == (9, 0)
+        assert next_run.utcoffset() == timedelta(0)
+        assert (next_run.hour, next_run.minute) == (0, 0)  # 09:00 in Tokyo
         assert timedelta(0) < next_run - datetime.now(UTC) <= timedelta(days=1)
 
 

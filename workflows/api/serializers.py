@@ -178,6 +178,12 @@ class ImportInputSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200, help_text="Overrides the imported name.")
     is_active = serializers.BooleanField(required=False, default=True)
 
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # An export (or workflow object, or definition) posted as it comes, not wrapped in {"data": …}.
+        if isinstance(data, Mapping) and "data" not in data:
+            data = {"data": dict(data)}
+        return super().to_internal_value(data)
+
 
 class ExportSerializer(serializers.Serializer):
     format = serializers.CharField()

@@ -132,15 +132,42 @@ def test_script_code_is_not_a_template():
     assert errors(definition) == {}
 
 
-def test_reference_to_a_step_that_runs_later_is_a_warning():
+def test_reference_to_a_step_that_runs_later_is_an_error_at_the_field():
     definition = linear(
         node("start", "trigger.manual"),
         node("a", "transform", value="{{ steps.b.output }}"),
         node("b", "transform", value=1),
     )
-    report = validate_definition(definition)
-    assert report.valid
-    assert "does not run before it" in report.warnings[0]["message"]
+    assert errors(definition) == {
+        "definition.nodes[1].config.value": "'a' uses steps.b, which cannot have run before it (no path leads from it)"
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("{{ stpes.a.output }}", "Unknown name 'stpes'; did you mean 'steps'?"),
+        ("{{ inptu.x }}", "Unknown name 'inptu'; did you mean 'input'?"),
+        ("{{ steps.fetc.output }}", "There is no node 'fetc'; did you mean 'fetch'?"),
+        ("{{ steps.zzz.output }}", "There is no node 'zzz'"),
+        ("{{ steps.out.output }}", "'out' uses its own output (steps.out); it has none while it runs"),
+    ],
+)
+def test_expressions_naming_what_cannot_be_there_are_refused(value, message):
+    definition = linear(
+        node("start", "trigger.manual"),
+        node("fetch", "transform", value=1),
+        node("out", "transform", value={"x": value}),
+    )
+    found = errors(definition)
+    assert list(found) == ["definition.nodes[2].config.value.x"]
+    assert found["definition.nodes[2].config.value.x"].startswith(message)
+
+
+def test_names_an_expression_sets_itself_and_jinja_globals_are_known():
+    value = "{% set total = input.n * 2 %}{{ total }} {{ range(3) | list }} {% for s in steps %}{{ s }}{% endfor %}"
+    definition = linear(node("start", "trigger.manual"), node("t", "transform", value=value))
+    assert errors(definition) == {}
 
 
 @pytest.mark.parametrize(
