@@ -66,6 +66,8 @@ class ExecuteInputSerializer(serializers.Serializer):
         return fields
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and "execution_mode" in data and "mode" not in data:
+            data = {**data, "mode": data["execution_mode"]}  # seed 003's name for it
         values = super().to_internal_value(data)
         if "async" in values:
             flag = values.pop("async")

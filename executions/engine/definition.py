@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from executions.engine import registry
+from executions.engine import expressions, registry
 from executions.engine.types import DEFAULT_PORT, ERROR_PORT
 
 NODE_KEYS = ("id", "type", "name", "config", "position", "retry", "timeout_seconds", "on_error", "disabled", "notes")
@@ -119,8 +119,10 @@ def normalize(raw: Any) -> Normalized:
         _dedupe_edge_ids(edges)
         if seed:
             _add_missing_trigger(nodes, edges, warnings)
-    if seed:
+    # The seeds' node shape (settings under `data`) marks their writing conventions too.
+    if seed or any(isinstance(r, Mapping) and "data" in r and "config" not in r for r in raw_nodes):
         _convert_single_brace_references(nodes, warnings)
+        _convert_bare_input_names(nodes, warnings)
     if "steps" in raw:
         _scripts_read_their_dependencies(raw_nodes, nodes, warnings)
 
@@ -171,6 +173,31 @@ def _convert_single_brace_references(nodes: list[Any], warnings: list[dict[str, 
                 return expression
 
             return _SINGLE_BRACE.sub(replace, value)
+        if isinstance(value, dict):
+            return {key: convert(item, f"{path}.{key}") for key, item in value.items()}
+        if isinstance(value, list):
+            return [convert(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return value
+
+    for index, node in enumerate(nodes):
+        if isinstance(node, dict) and isinstance(node.get("config"), dict):
+            node_type = registry.get(node.get("type") or "")
+            raw = node_type.raw_fields if node_type else frozenset()
+            node["config"] = {
+                key: value if key in raw else convert(value, f"definition.nodes[{index}].config.{key}")
+                for key, value in node["config"].items()
+            }
+
+
+def _convert_bare_input_names(nodes: list[Any], warnings: list[dict[str, Any]]) -> None:
+    """Seed documents write ``{{customer_email}}`` for a field of the run's input: ``{{ input.customer_email }}``."""
+
+    def convert(value: Any, path: str) -> Any:
+        if isinstance(value, str) and expressions.is_template(value):
+            for name in sorted(expressions.unknown_roots(value) or ()):
+                value = re.sub(rf"(\{{[{{%]-?\s*){re.escape(name)}(?=[\s.|\[}}]|$)", rf"\g<1>input.{name}", value)
+                _warn(warnings, path, f"'{name}' became input.{name} (a field of the run's input)")
+            return value
         if isinstance(value, dict):
             return {key: convert(item, f"{path}.{key}") for key, item in value.items()}
         if isinstance(value, list):

@@ -338,14 +338,19 @@ def references(value: Any, path: str = "", *, skip: frozenset[str] = frozenset()
     for where, text in _strings(value, path, skip):
         if not is_template(text):
             continue
-        roots = _roots_in(text)
-        if roots is None:
+        unknown = unknown_roots(text)
+        if unknown is None:
             continue
-        unknown = frozenset(roots - ROOT_NAMES - set(_env.globals))
         steps = _steps_in(text)
         if steps or unknown:
             found.append(Reference(where, steps, unknown))
     return found
+
+
+def unknown_roots(source: str) -> frozenset[str] | None:
+    """The names a template starts from that no run provides (None when it does not parse)."""
+    roots = _roots_in(source)
+    return None if roots is None else frozenset(roots - ROOT_NAMES - set(_env.globals))
 
 
 @functools.lru_cache(maxsize=1024)

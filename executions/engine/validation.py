@@ -338,10 +338,10 @@ def _check_reference(
 ) -> None:
     """An expression that names what cannot be there fails at save, not at run time."""
     for root in sorted(ref.unknown_roots):
+        suggestion = _suggest(root, expressions.ROOT_NAMES) or f"; did you mean 'input.{root}'?"
         report.error(
             ref.path,
-            f"Unknown name '{root}'{_suggest(root, expressions.ROOT_NAMES)} "
-            "(expressions start from input, steps, vars, execution or credentials)",
+            f"Unknown name '{root}'{suggestion} (expressions start from input, steps, vars, execution or credentials)",
         )
     for step in sorted(ref.steps - upstream):
         if step == node_id:
