@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "monitoring.middleware.PrometheusMiddleware",
     "flowbuilder.api.middleware.RequestIDMiddleware",
     "flowbuilder.api.middleware.TrailingSlashMiddleware",
+    "flowbuilder.api.middleware.NulCharacterMiddleware",
     "flowbuilder.api.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -32,6 +32,7 @@ from executions import selectors, services
 from executions.api import serializers as s
 from executions.models import Execution, ExecutionLog
 from flowbuilder.api.errors import ValidationFailed
+from flowbuilder.api.filters import UtcIsoDateTimeFilter
 from workflows.access import workflow_for
 from workflows.models import Workflow
 
@@ -113,10 +114,10 @@ class ExecutionFilter(django_filters.FilterSet):
     status = StatusFilter(help_text="Repeatable. `succeeded` is accepted as an alias of `completed`.")
     trigger = django_filters.ChoiceFilter(choices=Execution.Trigger.choices)
     mode = django_filters.ChoiceFilter(choices=Execution.Mode.choices)
-    started_after = django_filters.IsoDateTimeFilter(
+    started_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 time."
     )
-    started_before = django_filters.IsoDateTimeFilter(
+    started_before = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lte", help_text="Created at or before this ISO 8601 time."
     )
     parent = django_filters.UUIDFilter(field_name="parent_id", help_text="Child runs of this run.")

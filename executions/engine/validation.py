@@ -144,8 +144,58 @@ def _describe(error: SchemaError, base: str) -> list[tuple[str, str]]:
     return [(path, error.message)]
 
 
+_EDGE_TEXT_KEYS = ("id", "source", "target", "from", "to", "sourceHandle", "targetHandle", "source_port")
+
+
+def _type_problems(raw: Any) -> list[tuple[str, str]]:
+    """Ids, types and edge ends of the wrong JSON type, at their path, before anything uses them as keys."""
+    if not isinstance(raw, Mapping):
+        return []
+    problems: list[tuple[str, str]] = []
+    key = "nodes" if "nodes" in raw else "steps"
+    nodes = raw.get(key)
+    for index, node in enumerate(nodes if isinstance(nodes, list) else []):
+        if not isinstance(node, Mapping):
+            continue
+        base = f"definition.{key}[{index}]"
+        node_id = node.get("id")
+        if "id" in node and (isinstance(node_id, bool) or not isinstance(node_id, (str, int))):
+            problems.append((f"{base}.id", "A node id is a string"))
+        if "type" in node and not isinstance(node.get("type"), str):
+            problems.append((f"{base}.type", "A node type is a string"))
+        depends = node.get("depends_on")
+        if depends is not None:
+            if not isinstance(depends, list):
+                problems.append((f"{base}.depends_on", "depends_on is a list of step ids"))
+            else:
+                problems.extend(
+                    (f"{base}.depends_on[{i}]", "A step id is a string")
+                    for i, item in enumerate(depends)
+                    if not isinstance(item, str)
+                )
+    key = "edges" if "edges" in raw else "connections"
+    edges = raw.get(key)
+    for index, edge in enumerate(edges if isinstance(edges, list) else []):
+        if isinstance(edge, Mapping):
+            problems.extend(
+                (f"definition.{key}[{index}].{name}", f"'{name}' is a string")
+                for name in _EDGE_TEXT_KEYS
+                if name in edge
+                and edge[name] is not None
+                and not isinstance(edge[name], str)
+                and not (name == "id" and isinstance(edge[name], int) and not isinstance(edge[name], bool))
+            )
+    return problems
+
+
 def validate_definition(raw: Any, *, credential_checker: CredentialChecker | None = None) -> ValidationReport:
     """Normalise ``raw`` and report every problem with a path under ``definition``."""
+    type_problems = _type_problems(raw)
+    if type_problems:  # nothing below can use such values as keys: report them alone
+        report = ValidationReport(definition=raw, warnings=[])
+        for path, message in type_problems:
+            report.error(path, message)
+        return report
     normalized = normalize(raw)
     report = ValidationReport(definition=normalized.definition, warnings=list(normalized.warnings))
     definition = normalized.definition

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import is_valid_path
 
 from flowbuilder.api.errors import error_json_response
+from flowbuilder.api.parsers import NUL_MESSAGE
 from flowbuilder.api.request_id import get_request_id, new_request_id, reset_request_id, set_request_id
 
 logger = logging.getLogger(__name__)
@@ -142,4 +143,24 @@ class TrailingSlashMiddleware:
             if not is_valid_path(path, urlconf) and is_valid_path(path.rstrip("/"), urlconf):
                 request.path_info = path.rstrip("/")
                 request.path = request.path[: -(len(path) - len(request.path_info))]
+        return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """A NUL character in an API or webhook URL's path or query is a 400 at the parameter.
+
+    The database cannot store or compare ``\\u0000``; bodies are checked by the JSON parser
+    and the webhook's reader (``flowbuilder.api.parsers.reject_nul``), DRF's CharField refuses it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(("/api/", "/hooks/")):
+            if "\x00" in request.path:
+                return error_json_response(400, NUL_MESSAGE, [{"field": None, "message": NUL_MESSAGE}])
+            for name, values in request.GET.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    return error_json_response(400, NUL_MESSAGE, [{"field": name, "message": NUL_MESSAGE}])
         return self.get_response(request)

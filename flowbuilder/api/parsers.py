@@ -29,6 +29,39 @@ def json_depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
+NUL_MESSAGE = "Text may not contain the NUL character (\\u0000): the database cannot store it"
+
+
+def nul_path(value: Any, prefix: str = "") -> str | None:
+    """The path of the first string (or object key) in ``value`` holding a NUL character ("" at the
+    top), else None.
+
+    PostgreSQL's text and jsonb cannot hold ``\\u0000``; one rule for every input: refuse it at the
+    field (step outputs, which a node produces, are sanitised instead). Iterative: no recursion.
+    """
+    stack: list[tuple[Any, str]] = [(value, prefix)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and "\x00" in key:
+                    return path
+                stack.append((child, f"{path}.{key}" if path else str(key)))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
+    return None
+
+
+def reject_nul(value: Any, prefix: str = "") -> None:
+    """Raise ValidationFailed at the path of a NUL character in ``value``."""
+    path = nul_path(value, prefix)
+    if path is not None:
+        raise ValidationFailed(NUL_MESSAGE, details=[{"field": path or None, "message": NUL_MESSAGE}])
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -57,4 +90,5 @@ class DepthLimitedJSONParser(JSONParser):
                 f"JSON nested deeper than {settings.API_MAX_JSON_DEPTH} levels",
                 details=[{"field": None, "message": "JSON nested too deeply"}],
             )
+        reject_nul(data)
         return data

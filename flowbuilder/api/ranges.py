@@ -40,11 +40,21 @@ def _parse(raw: str, field: str, *, end: bool) -> datetime:
     except ValueError:
         moment = day = None
     if moment is not None:
-        return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+        return in_utc(moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC), raw, field)
     if isinstance(day, date):
         start = datetime.combine(day, time.min, tzinfo=UTC)
         return start + timedelta(days=1) if end else start
     raise ValidationFailed(f"'{raw}' is not a date (YYYY-MM-DD) or an ISO 8601 date-time", field=field)
+
+
+def in_utc(moment: datetime, raw: str, field: str) -> datetime:
+    """``moment`` in UTC: the database takes offsets only up to ±15:59, and years 1 to 9999 in UTC."""
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValidationFailed(
+            f"'{raw}' is outside the times that can be stored (years 1 to 9999 in UTC)", field=field
+        ) from None
 
 
 def date_range(params: Mapping[str, Any], *, default_days: int | None = None, max_days: int | None = None) -> DateRange:

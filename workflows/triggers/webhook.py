@@ -40,7 +40,7 @@ from executions.selectors import wait_on_run
 from executions.services import execution_start
 from flowbuilder import signing
 from flowbuilder.api.errors import MethodNotAllowed, NotFound, ValidationFailed
-from flowbuilder.api.parsers import json_depth_exceeds
+from flowbuilder.api.parsers import json_depth_exceeds, reject_nul
 from flowbuilder.api.throttling import RateLimitState, count_request
 from workflows.errors import DeliveryReplayed, SignatureRejected, WebhookRateLimited
 from workflows.models import Workflow
@@ -326,8 +326,10 @@ def _multipart(request: WebhookRequest) -> dict[str, Any]:
 
 
 def request_input(request: WebhookRequest) -> dict[str, Any]:
-    """The run's input: ``{body, query, headers}``."""
-    return {"body": parse_body(request), "query": dict(request.query), "headers": input_headers(request.headers)}
+    """The run's input: ``{body, query, headers}``; a NUL character anywhere is a 400 at its path."""
+    data = {"body": parse_body(request), "query": dict(request.query), "headers": input_headers(request.headers)}
+    reject_nul(data)
+    return data
 
 
 # --- receiving -----------------------------------------------------------------------------------
