@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -156,27 +156,19 @@ def _reference(node: Mapping[str, Any]) -> str:
     return f"{{{{ steps.{node_id}.output }}}}"
 
 
-def _convert_single_brace_references(nodes: list[Any], warnings: list[dict[str, Any]]) -> None:
-    """Seed documents write ``{input_1}`` for another node's value: make it an expression, and say so."""
-    by_id = {n["id"]: n for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)}
+StringRewrite = Callable[[str, str], str]  # (text, its path) -> text
 
-    def convert(value: Any, path: str) -> Any:
-        if isinstance(value, str) and "{" in value:
 
-            def replace(match: re.Match[str]) -> str:
-                name = match.group(1)
-                if name not in by_id:
-                    _warn(warnings, path, f"'{{{name}}}' is plain text: expressions are written {{{{ … }}}}")
-                    return match.group(0)
-                expression = _reference(by_id[name])
-                _warn(warnings, path, f"'{{{name}}}' became {expression}")
-                return expression
+def _rewrite_config_strings(nodes: list[Any], rewrite: StringRewrite) -> None:
+    """Apply ``rewrite`` to every string of every node's config, except the type's raw fields (code)."""
 
-            return _SINGLE_BRACE.sub(replace, value)
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, str):
+            return rewrite(value, path)
         if isinstance(value, dict):
-            return {key: convert(item, f"{path}.{key}") for key, item in value.items()}
+            return {key: walk(item, f"{path}.{key}") for key, item in value.items()}
         if isinstance(value, list):
-            return [convert(item, f"{path}[{i}]") for i, item in enumerate(value)]
+            return [walk(item, f"{path}[{i}]") for i, item in enumerate(value)]
         return value
 
     for index, node in enumerate(nodes):
@@ -184,34 +176,42 @@ def _convert_single_brace_references(nodes: list[Any], warnings: list[dict[str, 
             node_type = registry.get(node.get("type") or "")
             raw = node_type.raw_fields if node_type else frozenset()
             node["config"] = {
-                key: value if key in raw else convert(value, f"definition.nodes[{index}].config.{key}")
+                key: value if key in raw else walk(value, f"definition.nodes[{index}].config.{key}")
                 for key, value in node["config"].items()
             }
+
+
+def _convert_single_brace_references(nodes: list[Any], warnings: list[dict[str, Any]]) -> None:
+    """Seed documents write ``{input_1}`` for another node's value: make it an expression, and say so."""
+    by_id = {n["id"]: n for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)}
+
+    def rewrite(text: str, path: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in by_id:
+                _warn(warnings, path, f"'{{{name}}}' is plain text: expressions are written {{{{ … }}}}")
+                return match.group(0)
+            expression = _reference(by_id[name])
+            _warn(warnings, path, f"'{{{name}}}' became {expression}")
+            return expression
+
+        return _SINGLE_BRACE.sub(replace, text) if "{" in text else text
+
+    _rewrite_config_strings(nodes, rewrite)
 
 
 def _convert_bare_input_names(nodes: list[Any], warnings: list[dict[str, Any]]) -> None:
     """Seed documents write ``{{customer_email}}`` for a field of the run's input: ``{{ input.customer_email }}``."""
 
-    def convert(value: Any, path: str) -> Any:
-        if isinstance(value, str) and expressions.is_template(value):
-            for name in sorted(expressions.unknown_roots(value) or ()):
-                value = re.sub(rf"(\{{[{{%]-?\s*){re.escape(name)}(?=[\s.|\[}}]|$)", rf"\g<1>input.{name}", value)
-                _warn(warnings, path, f"'{name}' became input.{name} (a field of the run's input)")
-            return value
-        if isinstance(value, dict):
-            return {key: convert(item, f"{path}.{key}") for key, item in value.items()}
-        if isinstance(value, list):
-            return [convert(item, f"{path}[{i}]") for i, item in enumerate(value)]
-        return value
+    def rewrite(text: str, path: str) -> str:
+        if not expressions.is_template(text):
+            return text
+        for name in sorted(expressions.unknown_roots(text) or ()):
+            text = re.sub(rf"(\{{[{{%]-?\s*){re.escape(name)}(?=[\s.|\[}}]|$)", rf"\g<1>input.{name}", text)
+            _warn(warnings, path, f"'{name}' became input.{name} (a field of the run's input)")
+        return text
 
-    for index, node in enumerate(nodes):
-        if isinstance(node, dict) and isinstance(node.get("config"), dict):
-            node_type = registry.get(node.get("type") or "")
-            raw = node_type.raw_fields if node_type else frozenset()
-            node["config"] = {
-                key: value if key in raw else convert(value, f"definition.nodes[{index}].config.{key}")
-                for key, value in node["config"].items()
-            }
+    _rewrite_config_strings(nodes, rewrite)
 
 
 def _scripts_read_their_dependencies(raw_nodes: list[Any], nodes: list[Any], warnings: list[dict[str, Any]]) -> None:

@@ -21,7 +21,6 @@ from files.models import StoredFile
 from tests.clients import client_for
 from tests.engine_fixtures import wait_finished
 from tests.files.samples import CSV_BYTES, PDF_BYTES, png_bytes
-from tests.integrations.servers import OPENAI_KEY
 from tests.workflows.helpers import linear, node
 from workflows.services import workflow_create
 
@@ -52,14 +51,6 @@ def upload(client, data: bytes = CSV_BYTES, name: str = "sales.csv", content_typ
     )
     assert response.status_code == 201, response.content
     return response.json()
-
-
-@pytest.fixture
-def openai_credential(make_credential, openai_server):
-    return make_credential(
-        "openai_compatible",
-        {"base_url": openai_server.url("/v1"), "api_key": OPENAI_KEY, "default_model": "gpt-4o-mini"},
-    )
 
 
 def multipart_parts(content_type: str, body: bytes) -> list[dict]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integrations.factories import make_credential  # noqa: F401  (fixture)
+from tests.integrations.factories import make_credential, openai_credential  # noqa: F401  (fixtures)
 from tests.integrations.servers import (  # noqa: F401  (fixtures)
     internal_server,
     internal_v6_server,

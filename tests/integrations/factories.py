@@ -10,6 +10,7 @@ import pytest
 from accounts.models import User
 from integrations.models import Credential
 from integrations.services import credential_create
+from tests.integrations.servers import OPENAI_KEY
 
 
 @pytest.fixture
@@ -20,3 +21,12 @@ def make_credential(user) -> Callable[..., Credential]:
         return credential_create(owner=owner or user, name=name or f"{type} {next(counter)}", type=type, data=data)
 
     return make
+
+
+@pytest.fixture
+def openai_credential(make_credential, openai_server) -> Credential:
+    """An openai_compatible credential of the user's, on the loopback OpenAI server."""
+    return make_credential(
+        "openai_compatible",
+        {"base_url": openai_server.url("/v1"), "api_key": OPENAI_KEY, "default_model": "gpt-4o-mini"},
+    )

@@ -15,14 +15,6 @@ from tests.integrations.servers import OPENAI_KEY
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("servers")]
 
 
-@pytest.fixture
-def openai_credential(make_credential, openai_server):
-    return make_credential(
-        "openai_compatible",
-        {"base_url": openai_server.url("/v1"), "api_key": OPENAI_KEY, "default_model": "gpt-4o-mini"},
-    )
-
-
 def chat(client, **body):
     return client.post(
         "/api/v1/ai/chat", {"messages": [{"role": "user", "content": "hello there"}], **body}, format="json"

@@ -14,14 +14,6 @@ from tests.integrations.servers import OPENAI_KEY
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("servers")]
 
 
-@pytest.fixture
-def openai_credential(make_credential, openai_server):
-    return make_credential(
-        "openai_compatible",
-        {"base_url": openai_server.url("/v1"), "api_key": OPENAI_KEY, "default_model": "gpt-4o-mini"},
-    )
-
-
 def test_llm_prompt_usage_and_cost(run_node, openai_server, openai_credential, user):
     execution, step = run_node(
         "llm",
