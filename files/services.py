@@ -30,6 +30,7 @@ from files.names import safe_filename
 from files.sniffing import SNIFF_BYTES, category_for, sniff
 from files.storage import file_storage, storage_key
 from flowbuilder.api.errors import ValidationFailed
+from flowbuilder.locks import give_up_on_locks
 from workflows.access import workflow_for
 from workflows.models import Workflow
 
@@ -241,7 +242,9 @@ def file_processing_reconcile(*, grace_seconds: float = 30) -> int:
     finished = 0
     for execution in runs:
         try:
-            finished += file_processing_finish(execution=execution)
+            with transaction.atomic():
+                give_up_on_locks()
+                finished += file_processing_finish(execution=execution)
         except Exception:  # one odd row must not stop the others
             logger.exception("Could not finish the files of run %s", execution.pk)
     if finished:

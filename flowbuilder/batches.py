@@ -7,6 +7,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
+from flowbuilder.locks import give_up_on_locks
+
 
 def delete_in_batches(queryset: QuerySet[Any], *, batch_size: int, order_by: str = "created_at") -> int:
     """Delete the rows of ``queryset`` ``batch_size`` at a time, oldest first, each batch its own transaction.
@@ -17,6 +19,7 @@ def delete_in_batches(queryset: QuerySet[Any], *, batch_size: int, order_by: str
     total = 0
     while True:
         with transaction.atomic():
+            give_up_on_locks()
             batch = list(queryset.order_by(order_by).values_list("pk", flat=True)[:batch_size])
             if not batch:
                 return total

@@ -386,6 +386,8 @@ FLOWBUILDER_STEP_LEASE_SECONDS = env.float("FLOWBUILDER_STEP_LEASE_SECONDS", def
 FLOWBUILDER_SWEEP_INTERVAL_SECONDS = env.float("FLOWBUILDER_SWEEP_INTERVAL_SECONDS", default=15)
 # Queued work nobody picked up within this long is queued again (the rows are the outbox).
 FLOWBUILDER_REQUEUE_AFTER_SECONDS = env.float("FLOWBUILDER_REQUEUE_AFTER_SECONDS", default=60)
+# Sweeps give up on a row another transaction holds after this long, and go on with the others.
+FLOWBUILDER_MAINTENANCE_LOCK_TIMEOUT_SECONDS = env.float("FLOWBUILDER_MAINTENANCE_LOCK_TIMEOUT_SECONDS", default=2)
 # Waits up to this long may use a broker countdown; longer ones are woken by the sweep only.
 FLOWBUILDER_MAX_COUNTDOWN_SECONDS = env.float("FLOWBUILDER_MAX_COUNTDOWN_SECONDS", default=300)
 # The queue of step tasks; give steps dedicated workers with `celery worker -Q steps`.

@@ -4,10 +4,10 @@ Templates see ``input``, ``steps`` (id -> ``{"output", "status"}``), ``vars``, `
 ``credentials`` and, in loops, ``item`` and ``index``. Exactly one ``{{ expression }}`` renders
 to its value with its type; any other template renders to a str.
 
-Operators that allocate in proportion to their operands (``*``, ``**``, ``+``) are bounded, as
-are rendered text and values leaving the sandbox. Other amplifiers (``~`` in a loop,
-``str.replace``, ``'%9999999d' % 1``, the ``center`` filter) are refused only after the fact,
-or fail with MemoryError: the worker's memory and time limits finally bound a hostile template.
+Every render runs under a budget (``expression_limits``): operators, filters and string methods
+that could allocate past the limits are refused before they allocate, loops count their
+iterations, and loops, calls and filters watch the clock. Rendered text and values leaving the
+sandbox are bounded too.
 """
 
 from __future__ import annotations
@@ -23,12 +23,15 @@ from jinja2 import ChainableUndefined, StrictUndefined, TemplateSyntaxError, nod
 from jinja2 import meta as jinja_meta
 from jinja2.environment import Template, TemplateExpression
 from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.parser import Parser
 from jinja2.runtime import Context, LoopContext, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-MAX_SIZE = 1_000_000  # items or characters an operator may create; characters of rendered text
-MAX_VALUE_SIZE = 10_000_000  # items or characters of a whole-string value (mostly data passed through)
-MAX_INT_BITS = 10_000  # about 3,000 digits, under Python's int-to-str limit
+from executions.engine import expression_limits as limits
+
+MAX_SIZE = limits.MAX_SIZE
+MAX_VALUE_SIZE = limits.MAX_VALUE_SIZE
+MAX_INT_BITS = limits.MAX_INT_BITS
 
 _SEQUENCES = (list, tuple, set, frozenset, range, KeysView, ValuesView, Iterator)
 
@@ -50,14 +53,29 @@ class _Undefined(ChainableUndefined, StrictUndefined):
 
 
 class _Environment(ImmutableSandboxedEnvironment):
-    """The immutable sandbox (context data is shared by every node) with bounded operators."""
+    """The immutable sandbox (context data is shared by every node) with bounded operators and methods."""
 
-    intercepted_binops = frozenset({"+", "*", "**"})
+    intercepted_binops = frozenset({"+", "*", "**", "%"})
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """Apply ``operator``; raises SecurityError when the result would be too big to allocate."""
-        _check_binop(operator, left, right)
+        limits.check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call ``__obj`` from a template: counted against the budget, string methods checked first."""
+        target = getattr(__obj, "__wrapped__", __obj)  # the sandbox wraps str.format
+        owner = getattr(target, "__self__", None)
+        if isinstance(owner, str):
+            limits.check_str_method(owner, getattr(target, "__name__", ""), args, kwargs)
+        else:
+            limits.step()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and attr in limits.REFUSED_STR_METHODS:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # Context data is JSON: in `input.items` a key must win over the dict method Jinja picks first.
@@ -72,29 +90,6 @@ class _Environment(ImmutableSandboxedEnvironment):
             obj=obj,
             exc=SecurityError,
         )
-
-
-def _check_binop(operator: str, left: Any, right: Any) -> None:
-    """Refuse, before computing it, a result past MAX_INT_BITS or MAX_SIZE (raises SecurityError)."""
-    if isinstance(left, int) and isinstance(right, int):
-        if operator == "**" and abs(left) > 1 and right > 0:
-            bits = left.bit_length() * right
-        elif operator == "*":
-            bits = left.bit_length() + right.bit_length()
-        else:
-            return
-        if bits > MAX_INT_BITS:
-            raise SecurityError(f"an integer of about {bits:,} bits is not allowed (the limit is {MAX_INT_BITS:,})")
-        return
-    size = 0
-    if operator == "*" and isinstance(left, str | list | tuple) and isinstance(right, int):
-        size = len(left) * right
-    elif operator == "*" and isinstance(left, int) and isinstance(right, str | list | tuple):
-        size = left * len(right)
-    elif operator == "+" and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
-        size = len(left) + len(right)
-    if size > MAX_SIZE:
-        raise SecurityError(f"a result of {size:,} items or characters is not allowed (the limit is {MAX_SIZE:,})")
 
 
 def _materialize(value: Any, limit: int) -> Any:
@@ -148,7 +143,7 @@ _env = _Environment(
 )
 # lipsum(n) builds n paragraphs for any n (a cheap way to allocate gigabytes) and has no use here.
 del _env.globals["lipsum"]
-_env.filters.update(fromjson=json.loads, b64encode=_b64encode, b64decode=_b64decode)
+_env.filters = limits.bounded_filters({"fromjson": json.loads, "b64encode": _b64encode, "b64decode": _b64decode})
 
 
 @functools.lru_cache(maxsize=1024)
@@ -156,17 +151,25 @@ def _compile(source: str, bare: bool) -> Template | TemplateExpression:  # bare 
     """Compile ``source`` once: a TemplateExpression for a whole-string ``{{ expr }}`` or a bare
     expression (it returns the native value), else a Template. Raises what Jinja raises."""
     if bare:
-        return _env.compile_expression(source, undefined_to_none=False)
+        parser = Parser(_env, source, state="variable")
+        expr = parser.parse_expression()
+        if not parser.stream.eos:
+            raise TemplateSyntaxError("chunk after expression", parser.stream.current.lineno, None, None)
+        return _expression_template(expr)
     tree = _env.parse(source)
     body = tree.body
     if len(body) == 1 and isinstance(body[0], nodes.Output) and len(body[0].nodes) == 1:
         expr = body[0].nodes[0]
         if not isinstance(expr, nodes.TemplateData):
-            # What compile_expression builds, from the parsed node rather than from sliced source text.
-            assign = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1)
-            assign.set_environment(_env)
-            return TemplateExpression(_env.from_string(assign), undefined_to_none=False)
-    return _env.from_string(tree)
+            return _expression_template(expr)
+    return _env.from_string(limits.rewrite(tree))
+
+
+def _expression_template(expr: nodes.Expr) -> TemplateExpression:
+    """What ``compile_expression`` builds, from a parsed node, with ``~`` and loops under the budget."""
+    assign = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=1)], lineno=1)
+    assign.set_environment(_env)
+    return TemplateExpression(_env.from_string(limits.rewrite(assign)), undefined_to_none=False)
 
 
 def _compile_message(exc: Exception) -> str:
@@ -192,18 +195,23 @@ def _run(source: str, context: Mapping[str, Any], path: str, *, bare: bool = Fal
     except Exception as exc:  # a template that cannot compile is the author's error, whatever the cause
         raise ExpressionError(_compile_message(exc), path) from exc
     try:
-        if isinstance(compiled, TemplateExpression):
-            return _materialize(compiled(context), MAX_VALUE_SIZE)
-        chunks, length = [], 0
-        # Stop as output grows rather than after joining it.
-        for chunk in compiled.generate(context):
-            length += len(chunk)
-            if length > MAX_SIZE:
-                raise SecurityError(f"rendered text longer than {MAX_SIZE:,} characters is not allowed")
-            chunks.append(chunk)
-        return "".join(chunks)
+        with limits.render_budget():
+            return _render_compiled(compiled, context)
     except Exception as exc:  # the sandbox warns any exception may come out of rendering
         raise ExpressionError(_render_message(exc), path) from exc
+
+
+def _render_compiled(compiled: Template | TemplateExpression, context: Mapping[str, Any]) -> Any:
+    if isinstance(compiled, TemplateExpression):
+        return _materialize(compiled(context), MAX_VALUE_SIZE)
+    chunks, length = [], 0
+    # Stop as output grows rather than after joining it.
+    for chunk in compiled.generate(context):
+        length += len(chunk)
+        if length > MAX_SIZE:
+            raise SecurityError(f"rendered text longer than {MAX_SIZE:,} characters is not allowed")
+        chunks.append(chunk)
+    return "".join(chunks)
 
 
 def _key_path(path: str, key: Any) -> str:

@@ -23,6 +23,7 @@ from executions.engine import runner
 from executions.engine.definition import trigger_node
 from executions.engine.dispatch import dispatcher
 from executions.models import Execution, StepRun
+from flowbuilder.locks import give_up_on_locks
 from workflows.models import Workflow
 
 logger = logging.getLogger(__name__)
@@ -52,11 +53,13 @@ def _each(report: SweepReport, counter: str, ids: Iterable[Any], handle: Callabl
 
     A poisoned run (a definition the runner chokes on, a row a migration left odd) must not stop
     every other timeout, wake-up and re-queue on the system, as healthchecks' ``sendalerts`` keeps
-    going past a check it cannot handle.
+    going past a check it cannot handle. Nor must a row another transaction holds (a run whose
+    start spins): each item gives up waiting for a lock after a moment.
     """
     for item in ids:
         try:
             with transaction.atomic():
+                give_up_on_locks()
                 done = handle(item)
         except Exception:
             logger.exception("Recovery sweep: %s failed for %s; going on with the others", counter, item)

@@ -128,7 +128,10 @@ def run_inline(run: Run, step: StepRun) -> None:
         config = node_context.render_config(node, node_type, ctx_data)
         return run_node_context(run, step, node, config, ctx_data)
 
-    apply_outcome(run, step, attempt(node, build, retries=False, label=f"Inline node {node.id}"))
+    outcome = attempt(
+        node, build, retries=False, label=f"Inline node {node.id}", inline=True, deadline=run.execution.deadline
+    )
+    apply_outcome(run, step, outcome)
 
 
 def advance_and_save(run: Run) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from executions.engine import context as node_context
-from executions.engine import credentials
+from executions.engine import credentials, expression_limits
 from executions.engine.definition import Node
 from executions.engine.runner.state import Outcome
 from executions.engine.types import NodeContext, NodeError, NodeResult, NodeType
@@ -24,6 +27,8 @@ def attempt(
     resume: dict[str, Any] | None = None,
     around: Callable[[], AbstractContextManager[object]] = nullcontext,
     label: str,
+    inline: bool = False,
+    deadline: datetime | None = None,
 ) -> Outcome:
     """Run one attempt of ``node`` and answer its outcome; never raises.
 
@@ -34,12 +39,16 @@ def attempt(
     else is a bug in the node and fails the step too, logged (without a traceback when the step holds
     a credential). The node's log lines are kept either way. Only ``retries`` attempts may be retried
     by the node's policy (inline and resumed ones run in the run's transaction and are not).
+
+    Expressions rendered and evaluated in the attempt share one budget (``time_limit``): the node's
+    ``timeout_seconds``, an ``inline`` node's default, and the run's ``deadline``, whichever ends first.
     """
     ctx: NodeContext | None = None
     resolved: credentials.ResolvedCredential | None = None
     try:
         node_type = node_context.node_type_of(node)
-        ctx = build(node_type)
+        with time_limit(node, inline=inline, deadline=deadline):
+            ctx = build(node_type)
         if resume is not None:
             ctx.resume = resume
         resolved = credentials.attach(ctx)
@@ -47,7 +56,7 @@ def attempt(
         if call is None:
             verb = "run" if resume is None else "resume"
             raise NodeError(f"Node type '{node.type}' cannot {verb}", retryable=False)
-        with around():
+        with around(), time_limit(node, inline=inline, deadline=deadline):
             result = call(ctx)
         if not isinstance(result, NodeResult):
             raise NodeError(f"Node type '{node.type}' returned no result", retryable=False)
@@ -60,6 +69,22 @@ def attempt(
         outcome = Outcome(error=f"{type(exc).__name__}: {exc}", retryable=retries, logs=ctx.logs if ctx else [])
     outcome.secrets = credentials.secrets_used(resolved, ctx)
     return outcome
+
+
+def time_limit(node: Node, *, inline: bool, deadline: datetime | None) -> AbstractContextManager[None]:
+    """The expression budget of an attempt of ``node``: its timeout_seconds (an inline node has
+    ``MAX_RENDER_SECONDS`` without one) and the time the run has left, whichever is tighter."""
+    limits: list[tuple[float, str]] = []
+    if node.timeout_seconds:
+        limits.append((float(node.timeout_seconds), "the node's timeout_seconds"))
+    elif inline:
+        limits.append((expression_limits.MAX_RENDER_SECONDS, "the time limit of an inline node"))
+    if deadline is not None:
+        limits.append((max((deadline - timezone.now()).total_seconds(), 0.0), "the run's timeout"))
+    if not limits:
+        return nullcontext()
+    seconds, reason = min(limits)
+    return expression_limits.time_limit(seconds, reason)
 
 
 def _log_node_exception(message: str, resolved: credentials.ResolvedCredential | None) -> None:

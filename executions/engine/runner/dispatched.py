@@ -106,6 +106,7 @@ def execute_step(step_id: int) -> None:
         retries=True,
         around=partial(holding_lease, step.pk, attempt_number),
         label=f"Step {step.pk} ({node.id})",
+        deadline=execution.deadline,
     )
     complete_step(step_id, attempt_number, outcome, execution_id=execution.pk)
 

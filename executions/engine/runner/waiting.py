@@ -34,7 +34,15 @@ def resume_step(step_id: int, payload: dict[str, Any]) -> bool:
             config = node_context.render_config(node, node_type, ctx_data)
             return run_node_context(run, step, node, config, ctx_data)
 
-        outcome = attempt(node, build, retries=False, resume=payload, label=f"Resuming {node.id}")
+        outcome = attempt(
+            node,
+            build,
+            retries=False,
+            resume=payload,
+            label=f"Resuming {node.id}",
+            inline=True,
+            deadline=run.execution.deadline,
+        )
         if outcome.error is None and outcome.result and outcome.result.wait is None:
             step.wake_at = None
         apply_outcome(run, step, outcome)

@@ -197,6 +197,92 @@ def test_resource_bombs_fail_safely(context, text, message):
     assert message in render_error(text, context).message
 
 
+# The bombs of the hostile-input issue: each is refused before it allocates or spins, in milliseconds.
+BIG_LIST = "(['x' * 1000000] * 1000000)"  # a million references to one string: cheap until printed
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "{% set s = namespace(v='a') %}{% for i in range(40) %}{% set s.v = s.v ~ s.v %}{% endfor %}",
+            "a result of 1,048,576 items or characters is not allowed",
+        ),
+        ("{{ 'x' | center(200000000) }}", "a result of 200,000,000 items"),
+        ("{{ '%200000000s' | format('x') }}", "a format width or precision over 1,000,000"),
+        ("{{ '%200000000s' % 'x' }}", "a format width or precision over 1,000,000"),
+        ("{{ '%*d' % (200000000, 1) }}", "a format width or precision over 1,000,000"),
+        ("{{ '{:>200000000}'.format('x') }}", "a format width or precision over 1,000,000"),
+        ("{{ '{:{w}}'.format('x', w=200000000) }}", "a format width or precision over 1,000,000"),
+        ("{{ 'x' | indent(200000000) }}", "a result of 200,000,001 items"),
+        ("{{ ('x' * 1000000) | replace('', 'yyyy') }}", "a result of 5,000,004 items"),
+        ("{{ ('x' * 1000000).replace('x', 'yy') }}", "a result of 2,000,000 items"),
+        ("{{ ('x' * 1000000) | wordwrap(1, wrapstring='yyyyyyyyyy') }}", "items or characters is not allowed"),
+        ("{{ 'x'.center(200000000) }}", "a result of 200,000,000 items"),
+        ("{{ 'x'.zfill(200000000) }}", "a result of 200,000,000 items"),
+        ("{{ ('\t' * 1000) .expandtabs(100000) }}", "items or characters is not allowed"),
+        ("{{ 'x'.translate({120: 'y' * 100}) }}", "'translate' of 'str' object is not allowed"),
+        (f"{{{{ {BIG_LIST} | join }}}}", "more than 10,000,000 characters"),
+        (f"{{{{ ','.join({BIG_LIST}) }}}}", "more than 1,000,000 characters"),
+        (f"{{{{ {BIG_LIST} | tojson }}}}", "more than 10,000,000 characters"),
+        (f"{{{{ {BIG_LIST} | upper }}}}", "more than 10,000,000 characters"),
+        (f"{{{{ {BIG_LIST} ~ 'a' }}}}", "more than 1,000,000 characters"),
+        (f"{{{{ '%s' % ({BIG_LIST},) }}}}", "more than 1,000,000 characters"),
+        ("{{ [1] | batch(1000000000, 0) | list }}", "a result of 1,000,000,000 items"),
+        ("{{ [1] | slice(1000000000) | list }}", "a result of 1,000,000,000 items"),
+        ("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}x", "loops ran more than"),
+        ("{% for a in range(100000) %}{{ '' }}{% endfor %}{% for b in range(100000) %}{% endfor %}" * 6, "1,000,000"),
+    ],
+)
+def test_expression_bombs_are_refused_before_they_allocate(context, text, message):
+    assert message in render_error(text, context).message
+
+
+def test_output_free_recursion_stops_at_the_time_limit(context, monkeypatch):
+    monkeypatch.setattr("executions.engine.expression_limits.MAX_RENDER_SECONDS", 0.2)
+    doubling = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}"
+    assert "ran longer than the limit of one expression (0.2 s)" in render_error(doubling, context).message
+
+
+def test_a_time_limit_covers_every_render_inside_it(context):
+    from executions.engine.expression_limits import time_limit
+
+    spin = "{% for a in range(100) %}{% for b in range(100) %}{{ '' }}{% endfor %}{% endfor %}"
+    with time_limit(0, "the node's timeout_seconds"), pytest.raises(ExpressionError) as caught:
+        render(spin, context)
+    assert "ran longer than the node's timeout_seconds (0 s)" in caught.value.message
+    assert render(spin, context) == ""  # outside it, the same template is fine
+
+
+def test_iterations_are_counted_across_renders_of_one_budget(context):
+    from executions.engine.expression_limits import time_limit
+
+    loop = "{% for a in range(100000) %}{% endfor %}"
+    with time_limit(60):
+        for _ in range(10):
+            render(loop, context)
+        assert "loops ran more than 1,000,000 times" in render_error(loop, context).message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{{ 'a' ~ 1 ~ none }}", "a1None"),
+        ("{% for i in range(3) %}{{ loop.index }}{{ '-' if not loop.last }}{% endfor %}", "1-2-3"),
+        ("{% for i in [3, 1, 2] | sort %}{{ loop.length }}{% endfor %}", "333"),
+        ("{{ '%5s|%-3d|%.2f' % ('ab', 7, 1.5) }}", "   ab|7  |1.50"),
+        ("{{ '{:>4}-{:03d}'.format('a', 7) }}", "   a-007"),
+        ("{{ 'a b' | replace(' ', '_') }}", "a_b"),
+        ("{{ ['a', 'b'] | join(', ') }}", "a, b"),
+        ("{{ 'ab' | center(6) }}", "  ab  "),
+        ("{{ {'a': [1, 2]} | tojson }}", '{"a": [1, 2]}'),
+        ("{{ ('x' * 900000) | length }}", 900000),
+    ],
+)
+def test_bounded_operators_and_filters_still_work(context, text, expected):
+    assert render(text, context) == expected
+
+
 def test_power_is_left_associative_in_jinja(context):
     # Unlike Python, Jinja reads this as (10 ** 10) ** 10: harmless.
     assert render("{{ 10 ** 10 ** 10 }}", context) == 10**100

@@ -41,3 +41,46 @@ def test_one_poisoned_run_does_not_stop_the_sweep(inline_engine, user, caplog):
     assert f"Recovery sweep: woken failed for {poisoned.steps.get(node_id='ghost').pk}" in caplog.text
     poisoned.refresh_from_db()
     assert poisoned.status == "waiting"  # untouched: its savepoint was rolled back, nothing half-written
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_held_by_a_stuck_transaction_costs_the_sweep_that_row_only(inline_engine, user, settings):
+    """A run's start spinning with its row locked must not stop every other wake-up (PostgreSQL's row locks)."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")  # make test runs on PostgreSQL; the SQLite run has no row locks
+    settings.FLOWBUILDER_MAINTENANCE_LOCK_TIMEOUT_SECONDS = 0.5
+    definition = linear(node("start", "trigger.manual"), node("wait", "delay", seconds=3600))
+    workflow = workflow_create(owner=user, name="waits", definition=definition)
+    held, free = (inline_engine.run(workflow) for _ in range(2))
+    StepRun.objects.filter(node_id="wait").update(wake_at=timezone.now() - timedelta(seconds=1))
+
+    locked, release = threading.Event(), threading.Event()
+
+    def stuck_transaction():
+        try:
+            with transaction.atomic():
+                Execution.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=stuck_transaction)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        report = inline_engine.drive(recovery.sweep)
+        still_held = holder.is_alive()  # the sweep came back while the row was still locked
+    finally:
+        release.set()
+        holder.join(10)
+    assert report.woken == 1
+    assert still_held  # it gave up on the held row instead of waiting 30 s for it
+    assert Execution.objects.get(pk=free.pk).status == "completed"
+    assert Execution.objects.get(pk=held.pk).status == "waiting"  # left for the next sweep
+    assert inline_engine.drive(recovery.sweep).woken == 1  # which wakes it once the lock is gone
+    assert Execution.objects.get(pk=held.pk).status == "completed"

@@ -760,3 +760,33 @@ class TestDurability:
         step.refresh_from_db()
         assert (step.status, step.attempt) == ("completed", 2)
         assert ExecutionLog.objects.filter(execution=execution, message__contains="was lost").exists()
+
+
+SPIN = (
+    "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}"  # no output, no loop
+)
+
+
+class TestInlineNodesHaveTimeLimits:
+    """An expression that spins fails its step in bounded time, inside the run's transaction."""
+
+    def test_the_nodes_timeout_seconds(self, run_node):
+        execution, step = run_node("transform", {"value": SPIN}, timeout_seconds=0.3)
+        assert (execution.status, step.status) == ("failed", "failed")
+        assert "ran longer than the node's timeout_seconds (0.3 s) and was stopped" in step.error["message"]
+        assert step.attempt == 1  # not retried: it would spin again
+
+    def test_the_runs_timeout_when_it_is_tighter(self, inline_engine, make_workflow):
+        definition = linear(node("start", "trigger.manual"), node("spin", "transform", value=SPIN))
+        definition["nodes"][1]["timeout_seconds"] = 30
+        definition["settings"] = {"timeout_seconds": 0.4}
+        execution = inline_engine.run(make_workflow(definition))
+        step = execution.steps.get(node_id="spin")
+        assert execution.status == "failed"
+        assert "ran longer than the run's timeout" in step.error["message"]
+
+    def test_an_inline_node_without_a_timeout_has_the_default(self, run_node, monkeypatch):
+        monkeypatch.setattr("executions.engine.expression_limits.MAX_RENDER_SECONDS", 0.3)
+        execution, step = run_node("transform", {"value": SPIN})
+        assert execution.status == "failed"
+        assert "ran longer than the time limit of an inline node (0.3 s)" in step.error["message"]
