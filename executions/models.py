@@ -79,6 +79,9 @@ class Execution(models.Model):
         null=True, blank=True, help_text="When its start was queued; empty while held by the concurrency limit."
     )
     event_seq = models.PositiveBigIntegerField(default=0)
+    start_deaths = models.PositiveSmallIntegerField(
+        default=0, help_text="Starts of this run whose worker died before finishing them (a poison pill's count)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -149,6 +152,9 @@ class StepRun(models.Model):
     worker = models.CharField(max_length=255, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     wake_at = models.DateTimeField(null=True, blank=True)
+    worker_deaths = models.PositiveSmallIntegerField(
+        default=0, help_text="Tries of this step whose worker died before finishing them (a poison pill's count)."
+    )
 
     class Meta:
         ordering = ["id"]

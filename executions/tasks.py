@@ -15,7 +15,15 @@ from django.conf import settings
 from executions.engine import recovery, runner
 from executions.engine.dispatch import install
 
-STEP_TASK = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True, "queue": "steps"}
+# A step may run as long as its node's timeout_seconds allows (a day at most): its limits are above that.
+STEP_TASK = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "queue": "steps",
+    "time_limit": settings.FLOWBUILDER_STEP_TASK_TIME_LIMIT_SECONDS,
+    "soft_time_limit": settings.FLOWBUILDER_STEP_TASK_TIME_LIMIT_SECONDS - 30,
+}
 
 
 @shared_task(name="executions.start_execution", **STEP_TASK)

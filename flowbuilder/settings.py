@@ -365,6 +365,16 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = "UTC"
+# Last resorts, for prefork workers (the embedded worker's threads cannot be stopped):
+# a task past its hard time limit has its process killed (a step's task is then
+# rejected, and the step's death counted; FLOWBUILDER_MAX_WORKER_DEATHS), and a pool
+# process that grew past the memory limit is replaced after its task. Expressions and
+# scripts have their own, much tighter, limits.
+CELERY_TASK_TIME_LIMIT = env.int("FLOWBUILDER_TASK_TIME_LIMIT_SECONDS", default=900)
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 30, 1)
+FLOWBUILDER_STEP_TASK_TIME_LIMIT_SECONDS = env.int("FLOWBUILDER_STEP_TASK_TIME_LIMIT_SECONDS", default=86400 + 900)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("FLOWBUILDER_WORKER_MAX_MEMORY_MB", default=1024) * 1024 or None  # KiB
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("FLOWBUILDER_WORKER_MAX_TASKS_PER_CHILD", default=0) or None
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery closes Django's connections around every task unless told to reuse
 # them; reconnecting cost ~3 ms a step. Workers instead close a connection the
@@ -386,6 +396,8 @@ FLOWBUILDER_STEP_LEASE_SECONDS = env.float("FLOWBUILDER_STEP_LEASE_SECONDS", def
 FLOWBUILDER_SWEEP_INTERVAL_SECONDS = env.float("FLOWBUILDER_SWEEP_INTERVAL_SECONDS", default=15)
 # Queued work nobody picked up within this long is queued again (the rows are the outbox).
 FLOWBUILDER_REQUEUE_AFTER_SECONDS = env.float("FLOWBUILDER_REQUEUE_AFTER_SECONDS", default=60)
+# A step (or a run's start, or a wait's resumption) whose worker died this many times fails for good.
+FLOWBUILDER_MAX_WORKER_DEATHS = env.int("FLOWBUILDER_MAX_WORKER_DEATHS", default=2)
 # Sweeps give up on a row another transaction holds after this long, and go on with the others.
 FLOWBUILDER_MAINTENANCE_LOCK_TIMEOUT_SECONDS = env.float("FLOWBUILDER_MAINTENANCE_LOCK_TIMEOUT_SECONDS", default=2)
 # Waits up to this long may use a broker countdown; longer ones are woken by the sweep only.

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import filters as jinja_filters
 from jinja2 import nodes
@@ -360,16 +360,16 @@ class _Rewrite(NodeTransformer):
     """``a ~ b`` → ``[a, b] | __fb_concat``; ``for x in xs`` → ``for x in xs | __fb_counted``."""
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
-        node = self.generic_visit(node)
-        parts = nodes.List(node.nodes, lineno=node.lineno)
-        return nodes.Filter(parts, CONCAT_FILTER, [], [], None, None, lineno=node.lineno)
+        concat = cast(nodes.Concat, self.generic_visit(node))
+        parts = nodes.List(concat.nodes, lineno=concat.lineno)
+        return nodes.Filter(parts, CONCAT_FILTER, [], [], None, None, lineno=concat.lineno)
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
-        node = self.generic_visit(node)
-        node.iter = nodes.Filter(node.iter, COUNT_FILTER, [], [], None, None, lineno=node.lineno)
-        return node
+        loop = cast(nodes.For, self.generic_visit(node))
+        loop.iter = nodes.Filter(loop.iter, COUNT_FILTER, [], [], None, None, lineno=loop.lineno)
+        return loop
 
 
-def rewrite(tree: nodes.Node) -> nodes.Node:
+def rewrite(tree: nodes.Template) -> nodes.Template:
     """``tree`` with concatenation and loops routed through the budget (before it is compiled)."""
-    return _Rewrite().visit(tree)
+    return cast(nodes.Template, _Rewrite().visit(tree))

@@ -7,6 +7,7 @@ sets it), so subprocess workers know them too.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -72,6 +73,21 @@ def _slow(ctx: NodeContext) -> NodeResult:
     return NodeResult(output={"started": started, "ended": time.time(), "value": ctx.config.get("value")})
 
 
+def _kill_worker(ctx: NodeContext) -> NodeResult:
+    """SIGKILLs the process running it (a poison pill), leaving a marker file per try in ``marker_dir``.
+
+    Only where ``FLOWBUILDER_TEST_KILLABLE`` is set (a worker subprocess a test started): anywhere
+    else it would kill the test run itself, so it fails instead.
+    """
+    marker_dir = ctx.config.get("marker_dir")
+    if marker_dir:
+        Path(marker_dir, f"{ctx.node_id}.{os.getpid()}.{time.monotonic_ns()}").touch()
+    if not os.environ.get("FLOWBUILDER_TEST_KILLABLE"):
+        raise NodeError("test.kill_worker runs only in a killable worker", retryable=False)
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
 _ANY = prop("Any", "Anything")
 
 FLAKY = register(
@@ -113,5 +129,26 @@ SLOW = register(
             }
         ),
         execute=_slow,
+    )
+)
+KILL_WORKER = register(
+    NodeType(
+        type="test.kill_worker",
+        label="Kill worker (tests)",
+        description="SIGKILLs its own worker process.",
+        category=NodeCategory.DATA,
+        config_schema=config_schema({"marker_dir": _ANY}),
+        execute=_kill_worker,
+    )
+)
+KILL_WORKER_INLINE = register(
+    NodeType(
+        type="test.kill_worker_inline",
+        label="Kill worker, inline (tests)",
+        description="SIGKILLs the process running the run's start or the step before it.",
+        category=NodeCategory.DATA,
+        config_schema=config_schema({"marker_dir": _ANY}),
+        inline=True,
+        execute=_kill_worker,
     )
 )

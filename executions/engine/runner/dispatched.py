@@ -16,6 +16,7 @@ from executions import broadcast
 from executions.engine import context as node_context
 from executions.engine.definition import Node
 from executions.engine.dispatch import dispatcher
+from executions.engine.runner import deaths
 from executions.engine.runner.advance import advance_and_save
 from executions.engine.runner.attempt import attempt
 from executions.engine.runner.results import apply_outcome, fail_step
@@ -144,7 +145,7 @@ def complete_step(step_id: int, attempt: int, outcome: Outcome, *, execution_id:
         return True
 
 
-def recover_lost_step(step_id: int, *, extra_attempts: int = 2) -> bool:
+def recover_lost_step(step_id: int) -> bool:
     """A running step whose lease ran out (its worker died): queue it again, or fail it when it keeps dying.
 
     Answers True when the step was queued again.
@@ -157,9 +158,9 @@ def recover_lost_step(step_id: int, *, extra_attempts: int = 2) -> bool:
         if step.status != StepRun.Status.RUNNING or not step.lease_expires_at or step.lease_expires_at > run.now:
             return False
         node = run.graph.nodes[step.node_id]
-        allowed = int(node.retry.get("max_attempts", 1)) + extra_attempts
-        if step.attempt >= allowed:
-            fail_step(run, step, f"The worker running this step was lost {step.attempt} times", retryable=False)
+        step.worker_deaths += 1
+        if step.worker_deaths >= deaths.limit():
+            fail_step(run, step, deaths.message("running this step", step.worker_deaths), retryable=False)
             requeued = False
         else:
             step.status = StepRun.Status.PENDING

@@ -42,6 +42,7 @@ RUNNING_STATE_FIELDS = [f for f in EXECUTION_STATE_FIELDS if f != "output_data"]
 STEP_STATE_FIELDS = [
     "status",
     "attempt",
+    "worker_deaths",
     "error",
     "ports",
     "queued_at",

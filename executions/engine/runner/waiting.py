@@ -8,9 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from executions.engine import context as node_context
+from executions.engine.runner import deaths
 from executions.engine.runner.advance import advance_and_save, context_for, run_node_context
 from executions.engine.runner.attempt import attempt
-from executions.engine.runner.results import apply_outcome
+from executions.engine.runner.results import apply_outcome, fail_step
 from executions.engine.runner.state import locked_step
 from executions.engine.types import NodeContext, NodeType
 from executions.models import Execution, StepRun
@@ -19,8 +20,29 @@ from executions.models import Execution, StepRun
 def resume_step(step_id: int, payload: dict[str, Any]) -> bool:
     """Hand a waiting step what it waited for (its wake time, a decision, a child's result).
 
-    Answers False when the step is not waiting any more (already resumed, cancelled).
+    Answers False when the step is not waiting any more (already resumed, cancelled). A
+    resumption whose worker died ``FLOWBUILDER_MAX_WORKER_DEATHS`` times fails the step instead.
     """
+    with deaths.counted_try(StepRun, step_id, "worker_deaths", status=StepRun.Status.WAITING) as died:
+        if died is None:
+            return False
+        if died >= deaths.limit():
+            return _give_up(step_id, died)
+        return _resume(step_id, payload)
+
+
+def _give_up(step_id: int, died: int) -> bool:
+    with transaction.atomic():
+        locked = locked_step(step_id)
+        if locked is None or locked[1].status != StepRun.Status.WAITING:
+            return False
+        run, step = locked
+        fail_step(run, step, deaths.message("resuming this step", died), retryable=False)
+        advance_and_save(run)
+        return True
+
+
+def _resume(step_id: int, payload: dict[str, Any]) -> bool:
     with transaction.atomic():
         locked = locked_step(step_id)
         if locked is None or locked[1].status != StepRun.Status.WAITING:

@@ -261,3 +261,73 @@ def test_events_reach_the_channel_layer_in_order(celery_worker, make_workflow):
     ]  # a dispatched step announces its start
     assert messages[-1]["progress"] == 100
     assert messages[-1]["status"] == "completed"
+
+
+class TestPoisonPills:
+    """Work that kills its worker fails after FLOWBUILDER_MAX_WORKER_DEATHS deaths instead of killing the next one."""
+
+    @pytest.fixture
+    def killable(self, tmp_path, settings):
+        """A prefork worker subprocess on a private queue, where test.kill_worker may kill its pool process."""
+        queue = f"steps-poison-{uuid.uuid4().hex[:8]}"
+        settings.FLOWBUILDER_STEPS_QUEUE = queue
+        settings.FLOWBUILDER_STEP_LEASE_SECONDS = 2
+        db = connection.settings_dict
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+            "REDIS_URL": os.environ["REDIS_URL"],
+            "FLOWBUILDER_STEP_LEASE_SECONDS": "2",
+            "FLOWBUILDER_STEPS_QUEUE": queue,
+            "FLOWBUILDER_EXTRA_NODE_MODULES": "tests.executions.nodes",
+            "FLOWBUILDER_TEST_KILLABLE": "1",
+            "PYTHONPATH": str(ROOT),
+        }
+        log = tmp_path / "worker.log"
+        worker = _worker(queue, env, log)
+        markers = tmp_path / "markers"
+        markers.mkdir()
+        yield worker, markers, log
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(20)
+
+    def test_a_step_that_kills_its_worker_fails_after_two_deaths_and_the_run_follows_on_error(
+        self, killable, make_workflow
+    ):
+        worker, markers, log = killable
+        definition = linear(
+            node("start", "trigger.manual"),
+            node("pill", "test.kill_worker", marker_dir=str(markers)),
+            node("after", "test.flaky", value="went on"),
+        )
+        definition["nodes"][1]["on_error"] = "continue"
+        execution = start(make_workflow(definition))
+
+        def swept_and_done():
+            recovery.sweep()  # beat's job: a dead worker's step is found when its lease runs out
+            return Execution.objects.get(pk=execution.pk).is_finished
+
+        wait_for(swept_and_done, timeout=90, interval=0.5)
+        execution.refresh_from_db()
+        pill = execution.steps.get(node_id="pill")
+        assert (pill.status, pill.worker_deaths) == ("failed", 2), log.read_text()[-3000:]
+        assert pill.error["message"] == "The worker running this step died 2 times; it is not retried again"
+        assert len(list(markers.iterdir())) == 2  # tried twice, not again
+        assert (execution.status, execution.output_data) == ("completed", {"after": {"attempt": 1, "value": "went on"}})
+        assert worker.poll() is None  # the worker itself is still there, and still serves
+        healthy = wait_finished(start(make_workflow(linear(node("s", "trigger.manual"), node("f", "test.flaky")))).pk)
+        assert healthy.status == "completed"
+
+    def test_a_start_that_kills_its_worker_fails_the_run_after_two_deaths(self, killable, make_workflow):
+        worker, markers, log = killable
+        definition = linear(
+            node("start", "trigger.manual"),
+            node("pill", "test.kill_worker_inline", marker_dir=str(markers)),  # runs inside the start's task
+        )
+        execution = wait_finished(start(make_workflow(definition)).pk, timeout=90)
+        assert execution.status == "failed", log.read_text()[-3000:]
+        assert execution.error["message"] == "The worker starting this run died 2 times; it is not retried again"
+        assert execution.start_deaths == 2
+        assert len(list(markers.iterdir())) == 2
+        assert worker.poll() is None

@@ -43,7 +43,7 @@ def test_one_poisoned_run_does_not_stop_the_sweep(inline_engine, user, caplog):
     assert poisoned.status == "waiting"  # untouched: its savepoint was rolled back, nothing half-written
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_row_held_by_a_stuck_transaction_costs_the_sweep_that_row_only(inline_engine, user, settings):
     """A run's start spinning with its row locked must not stop every other wake-up (PostgreSQL's row locks)."""
     import threading

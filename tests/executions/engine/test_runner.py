@@ -790,3 +790,29 @@ class TestInlineNodesHaveTimeLimits:
         execution, step = run_node("transform", {"value": SPIN})
         assert execution.status == "failed"
         assert "ran longer than the time limit of an inline node (0.3 s)" in step.error["message"]
+
+
+def test_a_wait_whose_resumption_killed_its_worker_twice_fails(inline_engine, make_workflow):
+    """Each resumption is counted before it runs; a count left by two dead workers means: do not try again."""
+    definition = linear(
+        node("start", "trigger.manual"), node("wait", "delay", seconds=3600), node("after", "transform", value=1)
+    )
+    execution = inline_engine.run(make_workflow(definition))
+    StepRun.objects.filter(execution=execution, node_id="wait").update(
+        wake_at=timezone.now() - timedelta(seconds=1), worker_deaths=2
+    )
+    assert inline_engine.drive(recovery.sweep).woken == 1
+    execution.refresh_from_db()
+    wait = execution.steps.get(node_id="wait")
+    assert (execution.status, wait.status) == ("failed", "failed")
+    assert wait.error["message"] == "The worker resuming this step died 2 times; it is not retried again"
+
+
+def test_a_resumption_that_finishes_is_not_counted_as_a_death(inline_engine, make_workflow):
+    definition = linear(node("start", "trigger.manual"), node("wait", "delay", seconds=3600))
+    execution = inline_engine.run(make_workflow(definition))
+    step = execution.steps.get(node_id="wait")
+    StepRun.objects.filter(pk=step.pk).update(wake_at=timezone.now() - timedelta(seconds=1))
+    assert inline_engine.drive(lambda: runner.wake_due_step(step.pk))
+    step.refresh_from_db()
+    assert (step.status, step.worker_deaths) == ("completed", 0)
