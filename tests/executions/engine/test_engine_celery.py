@@ -328,6 +328,5 @@ class TestPoisonPills:
         execution = wait_finished(start(make_workflow(definition)).pk, timeout=90)
         assert execution.status == "failed", log.read_text()[-3000:]
         assert execution.error["message"] == "The worker starting this run died 2 times; it is not retried again"
-        assert execution.start_deaths == 2
         assert len(list(markers.iterdir())) == 2
         assert worker.poll() is None
