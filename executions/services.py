@@ -79,8 +79,10 @@ def execution_start(
     input limit, and for a ``webhook_url`` the SSRF guard refuses (an internal
     address is refused now rather than as a failed delivery later). With
     ``scheduled_for``, a second run for the same tick raises IntegrityError (the
-    caller's savepoint decides what that means).
+    caller's savepoint decides what that means). A null input is no input (``{}``).
     """
+    if input_data is None:
+        input_data = {}
     if mode == Execution.Mode.LIVE and workflow.owner.is_guest:
         # A guest's workflow never runs live, whoever or whatever starts it: asked for by the guest, it
         # is refused; started by its webhook or schedule, it runs as a dry run (side effects simulated).

@@ -271,8 +271,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "flowbuilder.api.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
+        "flowbuilder.api.filters.KnownQueryParameters",
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "flowbuilder.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["flowbuilder.api.throttling.RateLimitThrottle"],
     "EXCEPTION_HANDLER": "flowbuilder.api.errors.exception_handler",

@@ -20,7 +20,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import filters, generics, status, viewsets
+from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,7 +32,7 @@ from executions import selectors, services
 from executions.api import serializers as s
 from executions.models import Execution, ExecutionLog
 from flowbuilder.api.errors import ValidationFailed
-from flowbuilder.api.filters import UtcIsoDateTimeFilter
+from flowbuilder.api.filters import KnownQueryParameters, StrictOrderingFilter, UtcIsoDateTimeFilter
 from workflows.access import workflow_for
 from workflows.models import Workflow
 
@@ -143,7 +143,7 @@ class ExecutionListMixin:
     # Filtering and ordering shared by every list of runs.
 
     filterset_class = ExecutionFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [KnownQueryParameters, django_filters.rest_framework.DjangoFilterBackend, StrictOrderingFilter]
     ordering_fields = ["created_at", "started_at", "completed_at"]
     ordering = ["-created_at"]
 

@@ -37,10 +37,22 @@ class CronError(ValueError):
     """A cron expression or time zone that cannot be used; the message says why."""
 
 
-def cron_problem(expression: object) -> str | None:
-    """Why ``expression`` is not a five-field cron expression, or None if it is one."""
+def _syntax_problem(expression: object) -> str | None:
     if not isinstance(expression, str) or len(expression.split()) != FIELDS or not croniter.is_valid(expression):
         return f"'{expression}' is not a cron expression of 5 fields (minute hour day month weekday)"
+    return None
+
+
+def cron_problem(expression: object) -> str | None:
+    """Why ``expression`` is not a five-field cron expression that fires, or None if it is one."""
+    problem = _syntax_problem(expression)
+    if problem or not isinstance(expression, str):
+        return problem
+    try:
+        # Every date a five-field cron can name comes round within eight years (29 February, across 2100).
+        croniter(expression, _SCAN_START, max_years_between_matches=9).get_next(datetime)
+    except CroniterError:
+        return f"'{expression}' never fires: no date has that day of the month in those months (e.g. 31 February)"
     return None
 
 
@@ -55,7 +67,7 @@ def zone(name: object) -> ZoneInfo:
 
 
 def _checked(expression: str) -> str:
-    problem = cron_problem(expression)
+    problem = _syntax_problem(expression)
     if problem:
         raise CronError(problem)
     return expression

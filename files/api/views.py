@@ -22,6 +22,7 @@ from files.errors import FileTooLarge
 from files.models import StoredFile
 from files.storage import file_storage
 from files.uploads import SizeLimitUploadHandler
+from flowbuilder.api.filters import KnownQueryParameters, StrictOrderingFilter
 
 UUID_REGEX = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 TOO_LARGE = OpenApiResponse(description="Over the size limit or the storage quota")
@@ -62,7 +63,12 @@ class FileViewSet(viewsets.mixins.ListModelMixin, viewsets.mixins.RetrieveModelM
     serializer_class = s.FileSerializer
     queryset = StoredFile.objects.none()
     filterset_class = FileFilter
-    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    filter_backends = [
+        KnownQueryParameters,
+        django_filters.rest_framework.DjangoFilterBackend,
+        filters.SearchFilter,
+        StrictOrderingFilter,
+    ]
     search_fields = ["name", "description"]
     ordering_fields = ["created_at", "size", "name"]
     ordering = ["-created_at"]
@@ -118,8 +124,9 @@ class FileViewSet(viewsets.mixins.ListModelMixin, viewsets.mixins.RetrieveModelM
 
     @extend_schema(
         summary="Download a file",
-        description="Streamed with its sniffed content type, as an attachment under its safe name.",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="Streamed with its sniffed content type (`image/png`, `text/csv`, … or "
+        "`application/octet-stream`), as an attachment under its safe name.",
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str) -> FileResponse:

@@ -107,7 +107,10 @@ class ApiErrorMiddleware:
         if response.status_code == 404:
             return error_json_response(404, "Not found")
         if response.status_code == 405:
-            return error_json_response(405, f"Method {request.method} not allowed")
+            answer = error_json_response(405, f"Method {request.method} not allowed")
+            if response.has_header("Allow"):
+                answer["Allow"] = response["Allow"]
+            return answer
         if response.status_code >= 500:
             return error_json_response(500, "Internal server error")
         return response

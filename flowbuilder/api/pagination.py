@@ -1,6 +1,6 @@
 """Page-number pagination with the envelope of SPEC §2.
 
-``?page=1&size=20`` (``page_size`` is an alias, at most 100) answers
+``?page=1&size=20`` (``page_size`` is an alias, at most 100; more is a 400) answers
 ``{"items": [...], "total": 42, "page": 1, "size": 20, "pages": 3}``.
 A page past the end is empty rather than an error, so clients can loop
 until ``items`` is empty as well as by ``pages``.
@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from flowbuilder.api.errors import ValidationFailed
 
 
-def _positive_int(request: Request, name: str) -> int | None:
+def _positive_int(request: Request, name: str, maximum: int | None = None) -> int | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
@@ -29,6 +29,8 @@ def _positive_int(request: Request, name: str) -> int | None:
         raise ValidationFailed(f"'{name}' must be a positive integer", field=name) from None
     if value < 1:
         raise ValidationFailed(f"'{name}' must be a positive integer", field=name)
+    if maximum is not None and value > maximum:
+        raise ValidationFailed(f"'{name}' may be at most {maximum}", field=name)
     return value
 
 
@@ -37,8 +39,11 @@ class PagePagination(BasePagination):
     max_size = 100
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
-        size = _positive_int(request, "size") or _positive_int(request, "page_size") or self.default_size
-        self.size = min(size, self.max_size)
+        self.size = (
+            _positive_int(request, "size", self.max_size)
+            or _positive_int(request, "page_size", self.max_size)
+            or self.default_size
+        )
         self.page = _positive_int(request, "page") or 1
         paginator = Paginator(queryset, self.size)
         self.total = paginator.count

@@ -57,7 +57,10 @@ _COMMON = {
     "401": "Not authenticated",
     "404": "Not found",
     "429": "Rate limit exceeded",
+    "503": "Service unavailable (the database, broker or a configured provider cannot be reached); retry after `Retry-After`",
 }
+# Any operation a signed-in caller makes may be refused: an API key without the scope, a role without the right.
+_AUTHENTICATED = {"403": "Forbidden: the API key lacks the scope, or your role on the object does not allow it"}
 
 
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
@@ -68,7 +71,10 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            for code, description in _COMMON.items():
+            common = dict(_COMMON)
+            if any(requirement for requirement in operation.get("security", [{}])):
+                common.update(_AUTHENTICATED)
+            for code, description in common.items():
                 operation["responses"].setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": ref}}}
                 )

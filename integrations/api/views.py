@@ -40,14 +40,13 @@ class CredentialViewSet(
     }
     serializer_class = s.CredentialSerializer
     queryset = Credential.objects.none()
+    filterset_fields = ["type"]  # ?type=http_bearer
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[Credential]:
         if getattr(self, "swagger_fake_view", False):
             return Credential.objects.none()
-        queryset = selectors.credential_list(self.request.user)
-        kind = self.request.query_params.get("type")
-        return queryset.filter(type=kind) if kind else queryset
+        return selectors.credential_list(self.request.user)
 
     def get_object(self) -> Credential:
         return selectors.credential_get(user=self.request.user, credential_id=self.kwargs["pk"])

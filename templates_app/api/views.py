@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.authentication import granted_permissions
 from accounts.permissions import HasApiPermission
 from flowbuilder.api.errors import Forbidden
+from flowbuilder.api.filters import KnownQueryParameters, StrictOrderingFilter
 from templates_app import selectors, services
 from templates_app.api import serializers as s
 from templates_app.models import Template
@@ -54,9 +55,10 @@ class TemplateViewSet(viewsets.ModelViewSet):
     }
     filterset_class = TemplateFilter
     filter_backends = [
+        KnownQueryParameters,
         django_filters.rest_framework.DjangoFilterBackend,
         filters.SearchFilter,
-        filters.OrderingFilter,
+        StrictOrderingFilter,
     ]
     search_fields = ["name", "description"]
     ordering_fields = ["name", "category", "usage_count", "created_at", "updated_at"]

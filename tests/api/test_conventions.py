@@ -199,10 +199,17 @@ class TestPagination:
         }
         assert len(body["items"]) == 20
 
-    def test_size_and_alias_and_cap(self, api_client, users):
+    def test_size_and_alias(self, api_client, users):
         assert api_client.get("/api/v1/test/users?size=10&page=5").json()["items"][0]["email"] == "p40@example.com"
         assert api_client.get("/api/v1/test/users?page_size=7").json()["size"] == 7
-        assert api_client.get("/api/v1/test/users?size=1000").json()["size"] == 100
+        assert api_client.get("/api/v1/test/users?size=100").json()["size"] == 100
+
+    @pytest.mark.parametrize("query", ["size=101", "size=1000000", "page_size=101"])
+    def test_a_size_over_the_maximum_is_refused_not_clamped(self, api_client, users, query):
+        error = assert_envelope(api_client.get(f"/api/v1/test/users?{query}"), 400, "VALIDATION_ERROR")
+        assert error["details"] == [
+            {"field": query.split("=")[0], "message": f"'{query.split('=')[0]}' may be at most 100"}
+        ]
 
     def test_past_the_end_is_empty(self, api_client, users):
         body = api_client.get("/api/v1/test/users?page=9").json()
@@ -229,3 +236,33 @@ class TestCors:
     def test_other_origin_gets_none(self, api_client):
         response = api_client.get("/api/v1/monitoring/health", HTTP_ORIGIN="https://evil.example.com")
         assert "Access-Control-Allow-Origin" not in response
+
+
+class TestListParameters:
+    """A list's query parameters are the documented ones: a misspelt filter is a 400, not an unfiltered list."""
+
+    @pytest.mark.parametrize(
+        ("url", "query", "field", "message"),
+        [
+            ("/api/v1/executions", "stauts=failed", "stauts", "Unknown query parameter 'stauts'; this list takes: "),
+            ("/api/v1/workflows", "is_actve=true", "is_actve", "Unknown query parameter 'is_actve'"),
+            ("/api/v1/workflows", "ordering=passwd", "ordering", "Cannot order by 'passwd'; use one of: name, "),
+            ("/api/v1/executions", "ordering=-started_at,nope", "ordering", "Cannot order by 'nope'"),
+            ("/api/v1/executions", "status=bogus", "status", "bogus"),
+            ("/api/v1/credentials", "type=bogus", "type", "bogus"),
+        ],
+    )
+    def test_unknown_or_malformed_is_a_400_at_the_parameter(self, auth_client, url, query, field, message):
+        error = assert_envelope(auth_client.get(f"{url}?{query}"), 400, "VALIDATION_ERROR")
+        assert error["details"][0]["field"] == field
+        assert message in error["details"][0]["message"]
+
+    def test_documented_ones_still_work(self, auth_client, user):
+        from integrations.services import credential_create
+
+        credential_create(owner=user, name="a", type="http_bearer", data={"token": "t-1234567890"})
+        credential_create(owner=user, name="b", type="http_basic", data={"username": "u", "password": "p-12345678"})
+        body = auth_client.get("/api/v1/credentials?type=http_bearer&page=1&page_size=5&format=json").json()
+        assert [c["name"] for c in body["items"]] == ["a"]
+        ordered = auth_client.get("/api/v1/executions?ordering=-started_at&status=completed&size=5")
+        assert ordered.status_code == 200

@@ -53,6 +53,14 @@ def test_nothing_understood_is_422_with_the_words(auth_client):
     ]
 
 
+@pytest.mark.parametrize("text", ["__main__", "_", "a\vb\xa0c", "\u2028 \u0301"])
+def test_characters_no_word_is_made_of_are_not_an_error(auth_client, text):
+    """Underscores, vertical tabs and other odd spacing once stopped the lexer (a 500, found by fuzzing)."""
+    response = auth_client.post(URL, {"text": text}, format="json")
+    assert response.status_code == 422, response.content
+    assert response.json()["error"]["code"] == "UNPROCESSABLE"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("", "This field may not be blank."), ("   ", "Describe the workflow in a few words"), ("x" * 4001, "4000")],

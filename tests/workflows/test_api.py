@@ -228,6 +228,14 @@ class TestAccess:
             ).status_code
             == 403
         )
+        shares = auth_client.get(f"{URL}/{workflow_id}/shares?size=1").json()  # a page, as the schema says
+        assert {k: shares[k] for k in ("total", "page", "size", "pages")} == {
+            "total": 2,
+            "page": 1,
+            "size": 1,
+            "pages": 2,
+        }
+        assert [(s["email"], s["role"]) for s in shares["items"]] == [(viewer.email, "viewer")]
         assert auth_client.delete(f"{URL}/{workflow_id}/shares/{viewer.pk}").status_code == 204
         assert as_viewer.get(f"{URL}/{workflow_id}").status_code == 404
 

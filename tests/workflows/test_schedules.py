@@ -69,6 +69,13 @@ class TestValidation:
         assert not Workflow.objects.exists()
         assert not PeriodicTask.objects.filter(name__startswith=schedule.TASK_PREFIX).exists()
 
+    def test_a_cron_that_never_fires_is_400_with_a_pointer(self, auth_client):
+        response = self.post(auth_client, cron="0 9 31 2 *")
+        assert response.status_code == 400, response.content
+        details = {d["field"]: d["message"] for d in response.json()["error"]["details"]}
+        assert "never fires" in details["definition.nodes[0].config.cron"]
+        assert not Workflow.objects.exists()
+
     @pytest.mark.parametrize("timezone", ["Mars/Olympus", "CEST", "../../etc/passwd"])
     def test_unknown_timezone_is_400_with_a_pointer(self, auth_client, timezone):
         response = self.post(auth_client, timezone=timezone)

@@ -366,10 +366,15 @@ class TestReceive:
         assert response["Allow"] == "POST"
         assert not Execution.objects.exists()
 
-    def test_head_and_options_start_nothing(self, api_client, make_hook):
+    @pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "TRACE", "CONNECT"])
+    def test_other_methods_start_nothing_and_say_which_is_allowed(self, api_client, make_hook, method):
         hook = make_hook(method="GET")
-        assert api_client.head(hook_url(hook)).status_code == 405
-        assert api_client.options(hook_url(hook)).status_code == 405
+        response = api_client.generic(method, hook_url(hook))
+        assert response.status_code == 405
+        assert response["Allow"] == "GET"
+        if method != "HEAD":
+            assert "accepts GET requests, not " + method in error(response, 405, "METHOD_NOT_ALLOWED")["message"]
+        assert api_client.generic(method, "/hooks/no-such-token").status_code == 404
         assert not Execution.objects.exists()
 
     def test_unknown_token_is_404(self, api_client):

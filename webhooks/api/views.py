@@ -14,13 +14,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasApiPermission
+from flowbuilder.api.filters import KnownQueryParameters, StrictOrderingFilter
 from webhooks import delivery, selectors, services
 from webhooks.api import serializers as s
 from webhooks.models import Event, WebhookDelivery, WebhookSubscription
@@ -83,7 +83,7 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     }
     serializer_class = s.WebhookSerializer
     queryset = WebhookSubscription.objects.none()
-    filter_backends = [OrderingFilter]
+    filter_backends = [KnownQueryParameters, StrictOrderingFilter]
     ordering_fields = ["created_at", "url", "last_success_at", "last_failure_at"]
     ordering = ["-created_at"]
     lookup_value_regex = UUID_REGEX

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flowbuilder.api.errors import PayloadTooLarge, error_json_response
+from flowbuilder.api.errors import MethodNotAllowed, PayloadTooLarge, error_json_response
 from workflows.triggers import webhook
 
 # Headers a Webhook Response node may not set: framing is the server's, cookies would land on the API's origin.
@@ -79,6 +79,12 @@ class WebhookView(APIView):
         # DRF would add `Allow: <every method>` and `Vary: Accept` to every answer, a Webhook Response's
         # included; a 405 says the one method the trigger takes (MethodNotAllowed's headers).
         return {}
+
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        """HEAD, OPTIONS, TRACE…: 405 with ``Allow`` saying the trigger's method (404 for an unknown token)."""
+        _, config = webhook.webhook_target(kwargs["token"])
+        method = str(config["method"]).upper()
+        raise MethodNotAllowed(f"This webhook accepts {method} requests, not {request.method}", allow=method)
 
     def get(self, request: Request, token: str) -> HttpResponse:
         return self._receive(request, token)

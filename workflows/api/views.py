@@ -17,6 +17,7 @@ from accounts.authentication import granted_permissions
 from accounts.permissions import HasApiPermission
 from executions.engine import registry
 from flowbuilder.api.errors import Forbidden
+from flowbuilder.api.filters import KnownQueryParameters, StrictOrderingFilter
 from workflows import selectors, services
 from workflows.access import workflow_detail, workflow_for
 from workflows.api import serializers as s
@@ -76,9 +77,10 @@ class WorkflowViewSet(viewsets.ModelViewSet):
     }
     filterset_class = WorkflowFilter
     filter_backends = [
+        KnownQueryParameters,
         django_filters.rest_framework.DjangoFilterBackend,
         filters.SearchFilter,
-        filters.OrderingFilter,
+        StrictOrderingFilter,
     ]
     search_fields = ["name", "description"]
     ordering_fields = ["name", "created_at", "updated_at", "execution_count", "last_execution_at", "category"]
@@ -220,7 +222,7 @@ class WorkflowViewSet(viewsets.ModelViewSet):
         methods=["GET"], responses={200: s.ShareSerializer(many=True)}, summary="Users this workflow is shared with"
     )
     @extend_schema(methods=["POST"], request=s.ShareInputSerializer, responses={201: s.ShareSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], filter_backends=[], filterset_class=None)
     def shares(self, request: Request, pk: str) -> Response:
         workflow = self.get_object()
         if request.method == "POST":
@@ -229,7 +231,8 @@ class WorkflowViewSet(viewsets.ModelViewSet):
             data.is_valid(raise_exception=True)
             share = services.workflow_share(workflow=workflow, **data.validated_data)
             return Response(s.ShareSerializer(share).data, status=status.HTTP_201_CREATED)
-        return Response(s.ShareSerializer(selectors.workflow_shares(workflow), many=True).data)
+        page = self.paginate_queryset(selectors.workflow_shares(workflow))
+        return self.get_paginated_response(s.ShareSerializer(page, many=True).data)
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="No longer shared")})
     @action(detail=True, methods=["delete"], url_path=r"shares/(?P<user_id>[0-9a-fA-F-]{36})")

@@ -82,8 +82,15 @@ class TestValidation:
     def test_bad_expressions(self, expression):
         assert "not a cron expression of 5 fields" in cron.cron_problem(expression)
 
+    @pytest.mark.parametrize("expression", ["0 9 31 2 *", "0 9 30 2 *", "0 0 31 4,6,9,11 *"])
+    def test_expressions_that_never_fire(self, expression):
+        assert cron.cron_problem(expression) == (
+            f"'{expression}' never fires: no date has that day of the month in those months (e.g. 31 February)"
+        )
+
     @pytest.mark.parametrize(
-        "expression", ["0 9 * * 1-5", "*/15 * * * *", "0 0 L * *", "0 0 * * 5#3", "0 0 1 jan,jul *"]
+        "expression",
+        ["0 9 * * 1-5", "*/15 * * * *", "0 0 L * *", "0 0 * * 5#3", "0 0 1 jan,jul *", "0 0 29 2 *", "0 9 31 2 1"],
     )
     def test_good_expressions(self, expression):
         assert cron.cron_problem(expression) is None
