@@ -330,3 +330,28 @@ class TestPoisonPills:
         assert execution.error["message"] == "The worker starting this run died 2 times; it is not retried again"
         assert len(list(markers.iterdir())) == 2
         assert worker.poll() is None
+
+
+@pytest.mark.parametrize(
+    ("bomb", "message"),
+    [
+        (
+            "{% set s = namespace(v='a') %}{% for i in range(40) %}{% set s.v = s.v ~ s.v %}{% endfor %}",
+            "a result of 1,048,576 items or characters is not allowed",
+        ),
+        (
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}x",
+            "loops ran more than 1,000,000 times",
+        ),
+        ("{{ 'x' | center(200000000) }}", "a result of 200,000,000 items"),
+    ],
+)
+def test_expression_bombs_fail_their_step_and_the_worker_goes_on(celery_worker, make_workflow, bomb, message):
+    """The hostile-input issue's bombs, on a real worker: the step fails, not retried; the next run is served."""
+    definition = linear(node("start", "trigger.manual"), node("bomb", "transform", value=bomb))
+    execution = wait_finished(start(make_workflow(definition)).pk)
+    step = execution.steps.get(node_id="bomb")
+    assert (execution.status, step.status, step.attempt) == ("failed", "failed", 1)
+    assert message in step.error["message"]
+    healthy = linear(node("start", "trigger.manual"), node("f", "test.flaky", value=1))
+    assert wait_finished(start(make_workflow(healthy)).pk).status == "completed"
