@@ -145,6 +145,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif env.bool("FLOWBUILDER_DB_POOL", default=True):
+    # A bounded pool per process (psycopg-pool through Django): under ASGI every request runs
+    # in a thread of its own, and persistent connections would open one per thread until
+    # PostgreSQL has none left. A request that finds the pool empty for
+    # FLOWBUILDER_DB_POOL_TIMEOUT seconds gets a 503 with Retry-After, not a 500.
+    # The connection budget (README, Production) must stay under PostgreSQL's max_connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django hands them back
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {
+            "min_size": env.int("FLOWBUILDER_DB_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("FLOWBUILDER_DB_POOL_MAX_SIZE", default=10),
+            "timeout": env.float("FLOWBUILDER_DB_POOL_TIMEOUT", default=5),
+            "max_idle": env.float("FLOWBUILDER_DB_POOL_MAX_IDLE", default=60),
+        },
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -399,6 +415,8 @@ FLOWBUILDER_SWEEP_INTERVAL_SECONDS = env.float("FLOWBUILDER_SWEEP_INTERVAL_SECON
 FLOWBUILDER_REQUEUE_AFTER_SECONDS = env.float("FLOWBUILDER_REQUEUE_AFTER_SECONDS", default=60)
 # A step (or a run's start, or a wait's resumption) whose worker died this many times fails for good.
 FLOWBUILDER_MAX_WORKER_DEATHS = env.int("FLOWBUILDER_MAX_WORKER_DEATHS", default=2)
+# What a 503 (database, Redis or broker unreachable or saturated) tells clients to wait, seconds.
+FLOWBUILDER_RETRY_AFTER_SECONDS = env.int("FLOWBUILDER_RETRY_AFTER_SECONDS", default=2)
 # Sweeps give up on a row another transaction holds after this long, and go on with the others.
 FLOWBUILDER_MAINTENANCE_LOCK_TIMEOUT_SECONDS = env.float("FLOWBUILDER_MAINTENANCE_LOCK_TIMEOUT_SECONDS", default=2)
 # Waits up to this long may use a broker countdown; longer ones are woken by the sweep only.

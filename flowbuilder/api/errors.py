@@ -277,8 +277,61 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, drf_exceptions.APIException):
         return _response(exc.status_code, _drf_message(exc))
 
+    if dependency_unavailable(exc):
+        return _response(503, UNAVAILABLE_MESSAGE, reason=UNAVAILABLE_REASON, headers=_retry_after())
+
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__ if context.get("view") else "view")
     return _response(status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error")
+
+
+def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    import kombu.exceptions
+    import psycopg
+    import redis.exceptions
+    from django import db
+
+    return (
+        db.OperationalError,  # unreachable, out of connections, the pool's timeout, a lock or statement timeout
+        db.InterfaceError,
+        psycopg.OperationalError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        kombu.exceptions.OperationalError,  # the broker
+    )
+
+
+UNAVAILABLE_MESSAGE = "The service is busy or one of its dependencies is unreachable; retry shortly"
+UNAVAILABLE_REASON = "DEPENDENCY_UNAVAILABLE"
+
+
+def dependency_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database, Redis or the broker cannot answer now (down, saturated,
+    a connection pool with none free): a 503 ``SERVICE_UNAVAILABLE`` with ``Retry-After``, not a 500.
+
+    That is overload or an outage, not a bug: the client is told to come back, nothing is logged
+    as an error (a warning names the cause), and whatever the request had written was rolled back
+    with its transaction.
+    """
+    if not isinstance(exc, _unavailable_errors()):
+        return False
+    logger.warning("Answering 503: a dependency is unavailable (%s: %s)", type(exc).__name__, str(exc)[:300])
+    return True
+
+
+def unavailable_json_response() -> JsonResponse:
+    """The 503 as a plain Django response, for middleware."""
+    response = JsonResponse(
+        error_body("SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE, reason=UNAVAILABLE_REASON), status=503
+    )
+    for name, value in _retry_after().items():
+        response[name] = value
+    return response
+
+
+def _retry_after() -> dict[str, str]:
+    from django.conf import settings
+
+    return {"Retry-After": str(settings.FLOWBUILDER_RETRY_AFTER_SECONDS)}
 
 
 LOCKED_OUT_MESSAGE = "Too many failed login attempts; try again later"

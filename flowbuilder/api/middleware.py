@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import is_valid_path
 
-from flowbuilder.api.errors import error_json_response
+from flowbuilder.api.errors import dependency_unavailable, error_json_response, unavailable_json_response
 from flowbuilder.api.parsers import NUL_MESSAGE
 from flowbuilder.api.request_id import get_request_id, new_request_id, reset_request_id, set_request_id
 
@@ -125,6 +125,8 @@ class ApiErrorMiddleware:
             return error_json_response(404, "Not found")
         if isinstance(exception, RequestDataTooBig):
             return error_json_response(413, "Request body too large")
+        if dependency_unavailable(exception):
+            return unavailable_json_response()
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_json_response(500, "Internal server error")
 

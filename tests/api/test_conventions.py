@@ -43,6 +43,41 @@ def plain_django_view(request):
     raise RuntimeError("outside DRF")
 
 
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens there once the probe is closed
+
+
+class DeadDatabase(APIView):
+    """A real connection attempt to a PostgreSQL that is not there."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        import psycopg
+
+        psycopg.connect(f"postgresql://postgres@127.0.0.1:{_closed_port()}/x", connect_timeout=2)
+
+
+class DeadRedis(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        import redis
+
+        redis.Redis(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=2).ping()
+
+
+def dead_broker_outside_drf(request):
+    from kombu import Connection
+
+    with Connection(f"redis://127.0.0.1:{_closed_port()}/0", connect_timeout=2) as broker:
+        broker.ensure_connection(max_retries=1)
+
+
 class UserList(ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = UserSerializer
@@ -52,6 +87,9 @@ class UserList(ListAPIView):
 urlpatterns = [
     path("api/v1/test/boom", Boom.as_view()),
     path("api/v1/test/plain", plain_django_view),
+    path("api/v1/test/dead-database", DeadDatabase.as_view()),
+    path("api/v1/test/dead-redis", DeadRedis.as_view()),
+    path("api/v1/test/dead-broker", dead_broker_outside_drf),
     path("api/v1/test/users", UserList.as_view()),
     *real_urlpatterns,
 ]
@@ -96,6 +134,19 @@ class TestErrorEnvelope:
         response = Client(raise_request_exception=False).get("/api/v1/test/plain")
         assert_envelope(response, 500, "INTERNAL_ERROR")
         assert "outside DRF" not in response.content.decode()
+
+    @pytest.mark.parametrize(
+        "url", ["/api/v1/test/dead-database", "/api/v1/test/dead-redis", "/api/v1/test/dead-broker"]
+    )
+    def test_an_unreachable_dependency_is_a_503_with_retry_after(self, test_urls, url, caplog):
+        from django.test import Client
+
+        with caplog.at_level(logging.WARNING):
+            response = Client(raise_request_exception=False).get(url)
+        error = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
+        assert error["reason"] == "DEPENDENCY_UNAVAILABLE"
+        assert response["Retry-After"] == "2"
+        assert not [r for r in caplog.records if r.exc_info]  # overload is not a bug: no traceback logged
 
     def test_non_api_404_stays_html(self, client):
         response = client.get("/no-such-page")
