@@ -7,8 +7,11 @@ lost; duplicates are harmless. Steps have their own queue.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import kombu.exceptions
+import redis.exceptions
 from celery import shared_task
 from django.conf import settings
 
@@ -16,6 +19,8 @@ from executions.engine import recovery, runner
 from executions.engine.dispatch import install
 
 # A step may run as long as its node's timeout_seconds allows (a day at most): its limits are above that.
+logger = logging.getLogger(__name__)
+
 STEP_TASK = {
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -66,7 +71,14 @@ class CeleryDispatcher:
     """The runner's Dispatcher, over Celery, on the queue ``FLOWBUILDER_STEPS_QUEUE``."""
 
     def _send(self, task: Any, args: tuple[Any, ...], countdown: float | None = None) -> None:
-        task.apply_async(args, countdown=countdown or None, queue=settings.FLOWBUILDER_STEPS_QUEUE)
+        """Publish, after the rows were committed. With the broker down the work is not lost (the rows are
+        the outbox: the recovery sweep sends it again), so the caller's answer (a run's 202) stands."""
+        try:
+            task.apply_async(args, countdown=countdown or None, queue=settings.FLOWBUILDER_STEPS_QUEUE)
+        except (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError, OSError) as exc:
+            logger.warning(
+                "Could not queue %s%s (broker unreachable: %s); the recovery sweep will send it", task.name, args, exc
+            )
 
     def start_execution(self, execution_id: Any) -> None:
         self._send(start_execution, (str(execution_id),))

@@ -382,6 +382,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = "UTC"
+# A broker that is down must not hold a request long: the rows are the outbox, the sweep resends.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # Last resorts, for prefork workers (the embedded worker's threads cannot be stopped):
 # a task past its hard time limit has its process killed (a step's task is then
 # rejected, and the step's death counted; FLOWBUILDER_MAX_WORKER_DEATHS), and a pool

@@ -52,10 +52,21 @@ def _timed(name: str, probe: Callable[[], Any], *, critical: bool = True) -> Che
     return CheckResult(name, True, round((time.perf_counter() - started) * 1000, 2), detail=detail, critical=critical)
 
 
-def _database() -> None:
+def _database() -> dict[str, int] | None:
+    """A round trip; on PostgreSQL, this process's connection pool (size, idle, waiting, maximum)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        return None
+    stats = pool.get_stats()
+    return {
+        "pool_max_size": pool.max_size,
+        "pool_size": stats.get("pool_size", 0),
+        "pool_available": stats.get("pool_available", 0),
+        "requests_waiting": stats.get("requests_waiting", 0),
+    }
 
 
 def _cache() -> None:

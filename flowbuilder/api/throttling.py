@@ -8,18 +8,22 @@ every web process shares the same counts. The tightest window is reported in
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import redis.exceptions
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from flowbuilder.client_ip import client_ip
+
+logger = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -60,8 +64,27 @@ class WindowCount:
 
 
 def count_request(key: str, rates: Iterable[str], *, now: float | None = None) -> WindowCount:
-    """Count one request under ``key`` in a fixed window per rate ("100/minute", …), shared by every process."""
-    now = time.time() if now is None else now
+    """Count one request under ``key`` in a fixed window per rate ("100/minute", …), shared by every process.
+
+    Fails open: with the cache (Redis) unreachable the request is allowed, not refused, and a
+    warning says so (at most once a minute per process): an outage of the counter must not turn
+    every request into an error.
+    """
+    try:
+        return _count(key, rates, time.time() if now is None else now)
+    except _CACHE_DOWN as exc:
+        global _warned_at
+        if time.monotonic() - _warned_at > 60:
+            _warned_at = time.monotonic()
+            logger.warning("Rate limits are not enforced: the cache is unreachable (%s: %s)", type(exc).__name__, exc)
+        return WindowCount(tightest=None, retry_after=0)
+
+
+_CACHE_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+_warned_at = -math.inf
+
+
+def _count(key: str, rates: Iterable[str], now: float) -> WindowCount:
     tightest: RateLimitState | None = None
     retry_after = 0
     for rate in rates:

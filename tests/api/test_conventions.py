@@ -148,6 +148,22 @@ class TestErrorEnvelope:
         assert response["Retry-After"] == "2"
         assert not [r for r in caplog.records if r.exc_info]  # overload is not a bug: no traceback logged
 
+    def test_rate_limits_fail_open_when_the_cache_is_unreachable(self, test_urls, settings, caplog):
+        from django.test import Client
+
+        settings.RATE_LIMIT_ENABLED = True
+        dead = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+                "OPTIONS": {"socket_connect_timeout": 1},
+            }
+        }
+        with override_settings(CACHES=dead), caplog.at_level(logging.WARNING, logger="flowbuilder.api.throttling"):
+            response = Client().get("/api/v1/test/users")
+        assert response.status_code == 200, response.content
+        assert "Rate limits are not enforced: the cache is unreachable" in caplog.text
+
     def test_non_api_404_stays_html(self, client):
         response = client.get("/no-such-page")
         assert response.status_code == 404

@@ -42,6 +42,18 @@ def test_staff_see_each_dependency(make_user):
     assert body["checks"]["script_isolation"]["critical"] is False
 
 
+def test_staff_see_the_database_pool_of_the_process(make_user):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's")  # make test runs on PostgreSQL
+    detail = client_for(make_user(is_staff=True)).get(URL).json()["checks"]["database"]["detail"]
+    assert detail["pool_max_size"] == 10
+    assert 1 <= detail["pool_size"] <= 10
+    assert 0 <= detail["pool_available"] <= detail["pool_size"]
+    assert detail["requests_waiting"] == 0
+
+
 def test_staff_see_why_scripts_are_refused(make_user, settings):
     cache.set(WORKERS_CACHE_KEY, ["w1@host"], 30)
     settings.FLOWBUILDER_SCRIPT_BWRAP = "/nonexistent/bwrap"

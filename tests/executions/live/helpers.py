@@ -99,7 +99,10 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_server(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    env: dict[str, str], log_path: Path, *, ready_path: str = "/api/v1/monitoring/health"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn on ``env``, once ``ready_path`` answers 200 (the health check needs every critical dependency)."""
     port = free_port()
     with log_path.open("wb") as log:
         server = subprocess.Popen(
@@ -115,7 +118,7 @@ def start_server(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen[
         if server.poll() is not None:
             break
         try:
-            if httpx.get(f"{base}/api/v1/monitoring/health", timeout=1).status_code == 200:
+            if httpx.get(f"{base}{ready_path}", timeout=1).status_code == 200:
                 return server, base
         except httpx.TransportError:
             time.sleep(0.2)
