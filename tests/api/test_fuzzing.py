@@ -16,14 +16,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.services import api_key_create
 from executions.services import execution_start
 from files.services import file_upload
 from integrations.services import credential_create
-from tests.executions.live.helpers import database_url, start_server, token_for
+from tests.executions.live.helpers import running_server, server_env, token_for
 from tests.factories import UserFactory
 from tests.integrations.servers import OPENAI_KEY
 from tests.workflows.helpers import linear, node
@@ -45,26 +44,14 @@ CHECKS = ",".join(
 @pytest.fixture(scope="module")
 def fuzz_server(django_db_setup, openai_server, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("fuzz") / "server.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "SECRET_KEY": django_settings.SECRET_KEY,
-        "FLOWBUILDER_EMBEDDED_WORKER": "false",
-        "CONN_MAX_AGE": "0",
-        "RATE_LIMIT_ENABLED": "false",  # thousands of requests a minute, on purpose
-        "FLOWBUILDER_SYNC_WAIT_SECONDS": "2",
-        "FLOWBUILDER_AI_BASE_URL": openai_server.url("/v1"),
-        "FLOWBUILDER_AI_API_KEY": OPENAI_KEY,
-    }
-    server, base = start_server(env, log_path)
-    yield base, log_path
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(10)
+    env = server_env(
+        RATE_LIMIT_ENABLED="false",  # thousands of requests a minute, on purpose
+        FLOWBUILDER_SYNC_WAIT_SECONDS="2",
+        FLOWBUILDER_AI_BASE_URL=openai_server.url("/v1"),
+        FLOWBUILDER_AI_API_KEY=OPENAI_KEY,
+    )
+    with running_server(env, log_path) as base:
+        yield base, log_path
 
 
 @pytest.fixture

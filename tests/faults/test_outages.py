@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
 from datetime import timedelta
 
 import httpx
 import pytest
-from django.conf import settings as django_settings
 
 from executions.engine import recovery
 from executions.models import Execution
 from tests.engine_fixtures import wait_finished
-from tests.executions.live.helpers import database_url, start_server, token_for
+from tests.executions.live.helpers import running_server, server_env, token_for
 from tests.factories import UserFactory
 from tests.workflows.helpers import linear, node
 from workflows.services import workflow_create
@@ -32,22 +29,9 @@ def closed_port() -> int:
 def server_without_broker(django_db_setup, tmp_path):
     """The web process with its Celery broker unreachable (the cache and channel layer are fine)."""
     log_path = tmp_path / "server.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:{closed_port()}/0",
-        "SECRET_KEY": django_settings.SECRET_KEY,
-        "FLOWBUILDER_EMBEDDED_WORKER": "false",
-    }
-    server, base = start_server(env, log_path, ready_path="/openapi.json")  # health is 503 without a broker
-    yield base, log_path
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(10)
+    env = server_env(CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    with running_server(env, log_path, ready_path="/openapi.json") as base:  # health is 503 without a broker
+        yield base, log_path
 
 
 def test_an_execute_while_the_broker_is_down_is_accepted_once_and_runs_when_it_is_back(

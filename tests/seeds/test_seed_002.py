@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -20,10 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
-from django.conf import settings as django_settings
 
 from accounts.services import api_key_create
-from tests.executions.live.helpers import database_url, start_server
+from tests.executions.live.helpers import running_server, server_env
 from tests.factories import UserFactory
 from tests.integrations.servers import OPENAI_KEY
 
@@ -36,24 +34,9 @@ SEED_URL = "https://api.flowsyai.com"
 @pytest.fixture(scope="module")
 def seed_server(django_db_setup, openai_server, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("seed") / "server.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "SECRET_KEY": django_settings.SECRET_KEY,
-        "FLOWBUILDER_EMBEDDED_WORKER": "false",
-        "CONN_MAX_AGE": "0",
-        "FLOWBUILDER_AI_BASE_URL": openai_server.url("/v1"),
-        "FLOWBUILDER_AI_API_KEY": OPENAI_KEY,
-    }
-    server, base = start_server(env, log_path)
-    yield base, log_path
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:  # a socket the server still waits on to close
-        server.kill()
-        server.wait(10)
+    env = server_env(FLOWBUILDER_AI_BASE_URL=openai_server.url("/v1"), FLOWBUILDER_AI_API_KEY=OPENAI_KEY)
+    with running_server(env, log_path) as base:
+        yield base, log_path
 
 
 @pytest.fixture

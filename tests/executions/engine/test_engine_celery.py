@@ -167,7 +167,26 @@ def test_duplicate_delivery_runs_the_step_once(celery_worker, make_workflow, tmp
     assert execution.steps.get(node_id="slow").attempt == 1
 
 
-def _worker(queue: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+def _private_queue(settings, name: str, **extra: str) -> dict[str, str]:
+    """Send steps to a queue of their own (with 2 s leases) and answer a worker subprocess's environment for it."""
+    queue = f"steps-{name}-{uuid.uuid4().hex[:8]}"
+    settings.FLOWBUILDER_STEPS_QUEUE = queue
+    settings.FLOWBUILDER_STEP_LEASE_SECONDS = 2
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "FLOWBUILDER_STEP_LEASE_SECONDS": "2",
+        "FLOWBUILDER_STEPS_QUEUE": queue,
+        "FLOWBUILDER_EXTRA_NODE_MODULES": "tests.executions.nodes",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    queue = env["FLOWBUILDER_STEPS_QUEUE"]
     command = [
         sys.executable, "-m", "celery", "-A", "flowbuilder", "worker", "--pool", "prefork", "--concurrency", "1",
         "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
@@ -179,19 +198,7 @@ def _worker(queue: str, env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 def test_worker_killed_mid_step_and_the_run_still_finishes_once(make_workflow, tmp_path, settings):
-    queue = f"steps-killtest-{uuid.uuid4().hex[:8]}"
-    settings.FLOWBUILDER_STEPS_QUEUE = queue
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "FLOWBUILDER_STEP_LEASE_SECONDS": "2",
-        "FLOWBUILDER_STEPS_QUEUE": queue,
-        "FLOWBUILDER_EXTRA_NODE_MODULES": "tests.executions.nodes",
-        "PYTHONPATH": str(ROOT),
-    }
-    settings.FLOWBUILDER_STEP_LEASE_SECONDS = 2
+    env = _private_queue(settings, "killtest")
     markers = tmp_path / "markers"
     markers.mkdir()
     definition = linear(
@@ -201,14 +208,14 @@ def test_worker_killed_mid_step_and_the_run_still_finishes_once(make_workflow, t
     )
     workflow = make_workflow(definition)
     log = tmp_path / "workers.log"
-    first = _worker(queue, env, log)
+    first = _worker(env, log)
     second = None
     try:
         execution = start(workflow)
         wait_for(lambda: list(markers.glob("slow.1.*.started")), timeout=60)
         os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool process, mid-step
         first.wait(10)
-        second = _worker(queue, env, log)
+        second = _worker(env, log)
         # The lease runs out two seconds later; the sweep (beat runs it every 15 s) puts the step back.
         report = wait_for(lambda: recovery.sweep().lost_steps_rerun, timeout=30, interval=0.5)
         assert report == 1
@@ -269,22 +276,9 @@ class TestPoisonPills:
     @pytest.fixture
     def killable(self, tmp_path, settings):
         """A prefork worker subprocess on a private queue, where test.kill_worker may kill its pool process."""
-        queue = f"steps-poison-{uuid.uuid4().hex[:8]}"
-        settings.FLOWBUILDER_STEPS_QUEUE = queue
-        settings.FLOWBUILDER_STEP_LEASE_SECONDS = 2
-        db = connection.settings_dict
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-            "REDIS_URL": os.environ["REDIS_URL"],
-            "FLOWBUILDER_STEP_LEASE_SECONDS": "2",
-            "FLOWBUILDER_STEPS_QUEUE": queue,
-            "FLOWBUILDER_EXTRA_NODE_MODULES": "tests.executions.nodes",
-            "FLOWBUILDER_TEST_KILLABLE": "1",
-            "PYTHONPATH": str(ROOT),
-        }
+        env = _private_queue(settings, "poison", FLOWBUILDER_TEST_KILLABLE="1")
         log = tmp_path / "worker.log"
-        worker = _worker(queue, env, log)
+        worker = _worker(env, log)
         markers = tmp_path / "markers"
         markers.mkdir()
         yield worker, markers, log

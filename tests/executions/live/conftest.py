@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.conf import settings
 
-from tests.executions.live.helpers import database_url, start_server
+from tests.executions.live.helpers import running_server, server_env
 from workflows.services import workflow_create
 
 
@@ -37,16 +35,5 @@ def make_workflow(user) -> Callable[..., Any]:
 def asgi_server(django_db_setup, tmp_path_factory):
     """uvicorn in a subprocess on the test database and the tests' Redis (its channel layer too)."""
     log_path = tmp_path_factory.mktemp("asgi") / "server.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "SECRET_KEY": settings.SECRET_KEY,
-        "FLOWBUILDER_EMBEDDED_WORKER": "false",
-        "CONN_MAX_AGE": "0",  # the tests' flushes and the final DROP DATABASE need idle connections closed
-        "FLOWBUILDER_LIVE_HEARTBEAT_SECONDS": "1",
-    }
-    server, base = start_server(env, log_path)
-    yield base
-    server.terminate()
-    server.wait(10)
+    with running_server(server_env(FLOWBUILDER_LIVE_HEARTBEAT_SECONDS="1"), log_path) as base:
+        yield base

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.db import transaction
 
 from accounts.services import token_pair_issue
@@ -124,3 +128,33 @@ def start_server(
             time.sleep(0.2)
     server.kill()
     pytest.fail(log_path.read_text())
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    """A server subprocess's environment: the test database and the tests' Redis, no embedded worker."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FLOWBUILDER_EMBEDDED_WORKER": "false",
+        "CONN_MAX_AGE": "0",  # the tests' flushes and the final DROP DATABASE need idle connections closed
+        **extra,
+    }
+
+
+@contextmanager
+def running_server(
+    env: dict[str, str], log_path: Path, *, ready_path: str = "/api/v1/monitoring/health"
+) -> Iterator[str]:
+    """``start_server``'s base URL while the block runs; the server is stopped after it."""
+    server, base = start_server(env, log_path, ready_path=ready_path)
+    try:
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:  # a socket the server still waits on to close
+            server.kill()
+            server.wait(10)
