@@ -30,8 +30,8 @@ def give_up_on_locks(seconds: float | None = None) -> None:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{max(int(seconds * 1000), 1)}ms"])
 
 
-_local_locks: dict[str, threading.RLock] = {}
-_local_guard = threading.Lock()
+# Elsewhere than PostgreSQL (one process): a fixed set of locks, a key taking the one its hash picks.
+_local_locks = [threading.RLock() for _ in range(64)]
 
 
 @contextmanager
@@ -43,9 +43,7 @@ def exclusive(key: str) -> Iterator[None]:
     Call outside ``atomic``; a connection pooler in transaction mode would break it.
     """
     if connection.vendor != "postgresql":
-        with _local_guard:
-            lock = _local_locks.setdefault(key, threading.RLock())
-        with lock:
+        with _local_locks[hash(key) % len(_local_locks)]:
             yield
         return
     with connection.cursor() as cursor:

@@ -223,8 +223,6 @@ def check_format(template: str, args: Iterable[Any], *, percent: bool, kwargs: M
         if starred and isinstance(value, int) and abs(value) > MAX_SIZE:
             raise LimitExceeded(f"a format width or precision over {MAX_SIZE:,} is not allowed")
         text_size(value, MAX_SIZE)
-    if isinstance(kwargs, Mapping) and not values:
-        text_size(kwargs, MAX_SIZE)
 
 
 # --- string methods reachable from templates ---------------------------------------------------

@@ -58,7 +58,18 @@ class KnownQueryParameters(BaseFilterBackend):
         return queryset
 
 
+_known: dict[tuple[type, str | None], frozenset[str]] = {}
+
+
 def _known_parameters(view: Any) -> frozenset[str]:
+    """The names, worked out once per view class and action (they come from class-level declarations)."""
+    key = (type(view), getattr(view, "action", None))
+    if key not in _known:
+        _known[key] = _collect_parameters(view)
+    return _known[key]
+
+
+def _collect_parameters(view: Any) -> frozenset[str]:
     names = set(_ALWAYS) | set(getattr(view, "extra_query_parameters", ()))
     sources = [backend() for backend in getattr(view, "filter_backends", ())]
     if getattr(view, "paginator", None) is not None:
