@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import User
 from audit.services import audit_record
@@ -32,6 +31,7 @@ from executions.errors import (
 )
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.signals import execution_started
+from flowbuilder import clock
 from flowbuilder.api.errors import Forbidden, NotFound, ValidationFailed
 from flowbuilder.batches import delete_in_batches
 from integrations.net import check_destination
@@ -114,7 +114,7 @@ def execution_start(
                 )
             held = True
             hold_reason = f"Held: the workflow already has {limit} active runs"
-    now = timezone.now()
+    now = clock.now()
     timeout = settings_.get("timeout_seconds")
     execution = Execution(
         workflow=workflow,
@@ -273,7 +273,7 @@ def executions_purge(
     and records one ``executions.purged`` audit event. Answers the number of
     top-level runs deleted (or that would be, with ``dry_run``).
     """
-    cutoff = (now or timezone.now()) - older_than
+    cutoff = (now or clock.now()) - older_than
     expired = Execution.objects.filter(parent__isnull=True, created_at__lt=cutoff, status__in=Execution.FINISHED)
     if dry_run:
         return expired.count()

@@ -413,6 +413,10 @@ EMBEDDED_WORKER_CONCURRENCY = env.int("FLOWBUILDER_EMBEDDED_WORKER_CONCURRENCY",
 # (worker killed, connection lost) is run again by the recovery sweep.
 FLOWBUILDER_STEP_LEASE_SECONDS = env.float("FLOWBUILDER_STEP_LEASE_SECONDS", default=60)
 FLOWBUILDER_SWEEP_INTERVAL_SECONDS = env.float("FLOWBUILDER_SWEEP_INTERVAL_SECONDS", default=15)
+# Leases, wake-ups, deadlines and schedule ticks use the database server's clock: each process
+# measures its offset from it every this long (flowbuilder/clock.py); smaller offsets are noise.
+FLOWBUILDER_CLOCK_SYNC_SECONDS = env.float("FLOWBUILDER_CLOCK_SYNC_SECONDS", default=60)
+FLOWBUILDER_CLOCK_MIN_SKEW_SECONDS = env.float("FLOWBUILDER_CLOCK_MIN_SKEW_SECONDS", default=1)
 # Queued work nobody picked up within this long is queued again (the rows are the outbox).
 FLOWBUILDER_REQUEUE_AFTER_SECONDS = env.float("FLOWBUILDER_REQUEUE_AFTER_SECONDS", default=60)
 # A step (or a run's start, or a wait's resumption) whose worker died this many times fails for good.

@@ -5,15 +5,23 @@ Registered as a plugin by tests/conftest.py (pytest_plugins).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.worker import state as worker_state
+from django.db import connection
 
 from executions.models import Execution
 from flowbuilder.celery import app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -171,14 +179,16 @@ def inline_engine(django_capture_on_commit_callbacks):
             """Send what was waiting on a countdown now, as if the time had come."""
             from executions.engine import runner
             from executions.models import StepRun
+            from flowbuilder import clock
 
             while dispatcher.deferred:
                 kind, step_id, _ = dispatcher.deferred.pop(0)
                 if kind == "run_step":
                     StepRun.objects.filter(pk=step_id).update(next_attempt_at=None)
                     self.drive(lambda step_id=step_id: runner.execute_step(step_id))
-                else:
+                elif StepRun.objects.filter(pk=step_id, wake_at__lte=clock.now()).exists():
                     self.drive(lambda step_id=step_id: runner.wake_due_step(step_id))
+                # else: not due yet (a wake-up asked for again when it is), like the broker's countdown
 
     yield Engine()
     dispatch.install(CeleryDispatcher())
@@ -209,3 +219,37 @@ def run_node(inline_engine, user):
         return execution, execution.steps.get(node_id=node_id)
 
     return run
+
+
+# --- worker subprocesses -------------------------------------------------------------------
+
+
+def private_queue(settings, name: str, **extra: str) -> dict[str, str]:
+    """Send steps to a queue of their own (with 2 s leases) and answer a worker subprocess's environment for it."""
+    queue = f"steps-{name}-{uuid.uuid4().hex[:8]}"
+    settings.FLOWBUILDER_STEPS_QUEUE = queue
+    settings.FLOWBUILDER_STEP_LEASE_SECONDS = 2
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "FLOWBUILDER_STEP_LEASE_SECONDS": "2",
+        "FLOWBUILDER_STEPS_QUEUE": queue,
+        "FLOWBUILDER_EXTRA_NODE_MODULES": "tests.executions.nodes",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def worker_process(env: dict[str, str], log: Path, *, wrapper: Sequence[str] = ()) -> subprocess.Popen:
+    """A prefork worker (concurrency 1) on the private queue of ``env``; ``wrapper`` goes before it (e.g. ``faketime``)."""
+    queue = env["FLOWBUILDER_STEPS_QUEUE"]
+    command = [
+        *wrapper, sys.executable, "-m", "celery", "-A", "flowbuilder", "worker", "--pool", "prefork", "--concurrency", "1",
+        "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
+        "-n", f"killtest-{uuid.uuid4().hex[:6]}@%h",
+    ]  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True
+    )

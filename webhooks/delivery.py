@@ -39,8 +39,8 @@ from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
+from flowbuilder import clock
 from flowbuilder.batches import delete_in_batches
 from integrations import crypto
 from integrations.net import BlockedAddress, current_guard, guarded_client
@@ -78,7 +78,7 @@ def queue_after_commit(rows: Iterable[WebhookDelivery]) -> None:
     countdown. Later: not at all (the sweep queues them when due). ``queued_at``
     records when each task should start, so the sweep leaves it alone until then.
     """
-    now = timezone.now()
+    now = clock.now()
     jobs: list[tuple[str, float]] = []
     for row in rows:
         wait = max(0.0, (row.next_attempt_at - now).total_seconds())
@@ -101,7 +101,7 @@ def sweep(*, batch_size: int = 500) -> int:
     never queued or was queued more than FLOWBUILDER_REQUEUE_AFTER_SECONDS ago.
     Answers how many were queued. Duplicates are harmless (the claim decides).
     """
-    now = timezone.now()
+    now = clock.now()
     stale = now - timedelta(seconds=settings.FLOWBUILDER_REQUEUE_AFTER_SECONDS)
     with transaction.atomic():
         due = list(
@@ -127,7 +127,7 @@ def purge(*, older_than: timedelta | None = None, batch_size: int = 5000) -> int
             return 0
         older_than = timedelta(days=days)
     expired = WebhookDelivery.objects.filter(
-        created_at__lt=timezone.now() - older_than, status__in=WebhookDelivery.FINISHED
+        created_at__lt=clock.now() - older_than, status__in=WebhookDelivery.FINISHED
     )
     return delete_in_batches(expired, batch_size=batch_size)
 
@@ -138,8 +138,8 @@ def end_pending(subscription: WebhookSubscription, reason: str) -> int:
         status=WebhookDelivery.Status.FAILED,
         error=reason,
         next_attempt_at=None,
-        completed_at=timezone.now(),
-        updated_at=timezone.now(),
+        completed_at=clock.now(),
+        updated_at=clock.now(),
     )
 
 
@@ -174,7 +174,7 @@ def deliver(delivery_pk: Any) -> str | None:
 
 
 def _claim(delivery_pk: Any) -> WebhookDelivery | None:
-    now = timezone.now()
+    now = clock.now()
     lease = now + timedelta(seconds=settings.FLOWBUILDER_WEBHOOK_DELIVERY_TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS)
     won = (
         WebhookDelivery.objects.filter(pk=delivery_pk, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
@@ -258,7 +258,7 @@ def _record(row: WebhookDelivery, outcome: Outcome, url: str) -> str | None:
         if locked.subscription_id
         else None
     )
-    now = timezone.now()
+    now = clock.now()
     locked.url = url
     locked.response_status = outcome.status
     locked.response_time_ms = outcome.elapsed_ms

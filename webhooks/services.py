@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import User
+from flowbuilder import clock
 from flowbuilder.api.errors import ValidationFailed
 from flowbuilder.ids import parse_uuid
 from integrations.net import check_destination
@@ -132,7 +132,7 @@ def webhook_ping(*, subscription: WebhookSubscription) -> WebhookDelivery:
         url=subscription.url,
         event=Event.PING,
         payload=events.envelope(Event.PING, events.ping_data(subscription), delivery_id),
-        next_attempt_at=timezone.now(),
+        next_attempt_at=clock.now(),
     )
     delivery.queue_after_commit([row])
     return row
@@ -202,7 +202,7 @@ def _deliveries_create(
     occurrence: str,
     execution_id: Any,
 ) -> list[WebhookDelivery]:
-    now = timezone.now()
+    now = clock.now()
     timestamp = events.iso(now)
     created: list[WebhookDelivery] = []
     for subscription, url in targets:

@@ -14,13 +14,13 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from executions.engine.definition import trigger_node
 from executions.engine.types import ChildRun, NodeError
 from executions.engine.validation import json_path
 from executions.models import Execution, StepRun
+from flowbuilder import clock
 from flowbuilder.api.errors import PayloadTooLarge, ValidationFailed
 from workflows.models import Workflow, WorkflowVersion
 
@@ -85,7 +85,7 @@ def create_child(*, parent: Execution, parent_step: StepRun | None, child: Child
     if problems:
         raise NodeError(f"The child's input does not match its trigger: {problems[0]['message']}", retryable=False)
     timeout = (version.definition.get("settings") or {}).get("timeout_seconds")
-    now = timezone.now()
+    now = clock.now()
     execution = Execution.objects.create(
         workflow=workflow,
         workflow_version=version,

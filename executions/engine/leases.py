@@ -21,7 +21,8 @@ from operator import or_
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
-from django.utils import timezone
+
+from flowbuilder import clock
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def renew_now() -> int:
         held = dict(_held)
     if not held:
         return 0
-    lease = timezone.now() + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
+    lease = clock.now() + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
     which = reduce(or_, (Q(pk=step_id, attempt=attempt) for step_id, attempt in held.items()))
     return StepRun.objects.filter(which, status=StepRun.Status.RUNNING).update(lease_expires_at=lease)
 

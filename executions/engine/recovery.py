@@ -17,12 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from executions.engine import runner
 from executions.engine.definition import trigger_node
 from executions.engine.dispatch import dispatcher
 from executions.models import Execution, StepRun
+from flowbuilder import clock
 from flowbuilder.locks import give_up_on_locks
 from workflows.models import Workflow
 
@@ -68,7 +68,7 @@ def _each(report: SweepReport, counter: str, ids: Iterable[Any], handle: Callabl
 
 
 def sweep(now: datetime | None = None) -> SweepReport:
-    now = now or timezone.now()
+    now = now or clock.now()
     report = SweepReport()
     stale = now - timedelta(seconds=settings.FLOWBUILDER_REQUEUE_AFTER_SECONDS)
     active = [Execution.Status.RUNNING, Execution.Status.WAITING]
@@ -156,7 +156,7 @@ def start_held_runs(workflow_id: Any) -> int:
         if not held:
             return 0
         limit = (held[0].workflow_version.definition.get("settings") or {}).get("max_concurrency")
-        now = timezone.now()
+        now = clock.now()
         started = 0
         for execution in held:
             if limit and running >= limit:

@@ -26,12 +26,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from executions.engine import cron
 from executions.models import Execution
 from executions.services import execution_start
+from flowbuilder import clock
 from workflows.models import Workflow
 from workflows.triggers import trigger_config
 
@@ -39,8 +39,8 @@ logger = logging.getLogger(__name__)
 
 FIRE_TASK = "workflows.fire_schedule"
 TASK_PREFIX = "workflow-schedule:"
-# Beat and the worker may be different machines: a wake-up a little before the
-# tick (by the worker's clock) still fires that tick.
+# Beat keeps its own clock: a wake-up a little before the tick (by the
+# database's clock, flowbuilder/clock.py) still fires that tick.
 CLOCK_SKEW = timedelta(seconds=5)
 
 
@@ -149,7 +149,7 @@ def schedule_fire(*, workflow_id: Any, now: datetime | None = None) -> FireResul
     FLOWBUILDER_SCHEDULE_MISFIRE_GRACE_SECONDS is dropped (beat was down, or
     the workflow was paused at the time).
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     workflow = Workflow.objects.filter(pk=workflow_id).first()
     if workflow is None:  # deleted without the service (its owner was deleted): clean up the entry
         schedule_remove(workflow_id=workflow_id)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.utils import timezone
-
 from executions.engine.nodes._schema import (
     BOOLEAN,
     MAX_WAIT_SECONDS,
@@ -18,6 +16,7 @@ from executions.engine.nodes._schema import (
 )
 from executions.engine.registry import register
 from executions.engine.types import NodeCategory, NodeContext, NodeResult, NodeType, Wait
+from flowbuilder import clock
 
 
 def execute(ctx: NodeContext) -> NodeResult:
@@ -32,7 +31,7 @@ def execute(ctx: NodeContext) -> NodeResult:
         "timeout_seconds": timeout,
     }
     ctx.log("info", f"Waiting for approval: {ctx.config['message']}")
-    return NodeResult(wait=Wait(wake_at=timezone.now() + timedelta(seconds=timeout), state=state))
+    return NodeResult(wait=Wait(wake_at=clock.now() + timedelta(seconds=timeout), state=state))
 
 
 def resume(ctx: NodeContext) -> NodeResult:

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.utils import timezone
-
 from executions.engine.expressions import is_template
 from executions.engine.nodes._schema import (
     MAX_WAIT_SECONDS,
@@ -22,6 +20,7 @@ from executions.engine.nodes._schema import (
 )
 from executions.engine.registry import register
 from executions.engine.types import NodeCategory, NodeContext, NodeError, NodeResult, NodeType, Wait
+from flowbuilder import clock
 
 
 def check(config: Mapping[str, Any]) -> list[Problem]:
@@ -41,7 +40,7 @@ def check(config: Mapping[str, Any]) -> list[Problem]:
 
 def execute(ctx: NodeContext) -> NodeResult:
     """Waits in the database (a wake time the sweep honours), never in a worker or a broker countdown."""
-    now = timezone.now()
+    now = clock.now()
     if "until" in ctx.config:
         try:
             wake_at = datetime.fromisoformat(str(ctx.config["until"]))
@@ -63,7 +62,7 @@ def execute(ctx: NodeContext) -> NodeResult:
 
 def resume(ctx: NodeContext) -> NodeResult:
     since = datetime.fromisoformat(ctx.state["since"])
-    return NodeResult(output={"waited_seconds": round((timezone.now() - since).total_seconds(), 3)})
+    return NodeResult(output={"waited_seconds": round((clock.now() - since).total_seconds(), 3)})
 
 
 NODE_TYPE = register(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from executions.engine import context as node_context
 from executions.engine.definition import Node
 from executions.engine.dispatch import dispatcher
@@ -15,6 +13,7 @@ from executions.engine.runner.results import apply_outcome
 from executions.engine.runner.state import Run, default_ports, reachable_nodes, save_run
 from executions.engine.types import Inbound, NodeContext, NodeType, Readiness
 from executions.models import Execution, StepRun
+from flowbuilder import clock
 
 RUN, WAIT, SKIP = Readiness.RUN, Readiness.WAIT, Readiness.SKIP
 
@@ -120,7 +119,7 @@ def run_inline(run: Run, step: StepRun) -> None:
     """Execute a pure node now, in this transaction."""
     node = run.graph.nodes[step.node_id]
     step.attempt += 1
-    step.started_at = timezone.now()
+    step.started_at = clock.now()
     step.status = StepRun.Status.RUNNING
 
     def build(node_type: NodeType) -> NodeContext:

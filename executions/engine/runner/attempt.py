@@ -8,13 +8,12 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
 from executions.engine import context as node_context
 from executions.engine import credentials, expression_limits
 from executions.engine.definition import Node
 from executions.engine.runner.state import Outcome
 from executions.engine.types import NodeContext, NodeError, NodeResult, NodeType
+from flowbuilder import clock
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def time_limit(node: Node, *, inline: bool, deadline: datetime | None) -> Abstra
     elif inline:
         limits.append((expression_limits.MAX_RENDER_SECONDS, "the time limit of an inline node"))
     if deadline is not None:
-        limits.append((max((deadline - timezone.now()).total_seconds(), 0.0), "the run's timeout"))
+        limits.append((max((deadline - clock.now()).total_seconds(), 0.0), "the run's timeout"))
     if not limits:
         return nullcontext()
     seconds, reason = min(limits)

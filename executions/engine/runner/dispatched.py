@@ -10,7 +10,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from executions import broadcast
 from executions.engine import context as node_context
@@ -23,6 +22,7 @@ from executions.engine.runner.results import apply_outcome, fail_step
 from executions.engine.runner.state import WORKER_NAME, Outcome, graph_for_version, locked_step, skip_fsync
 from executions.engine.types import NodeContext, NodeType
 from executions.models import Execution, StepRun
+from flowbuilder import clock
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def claim_step(step_id: int) -> tuple[StepRun, int] | None:
 
     One conditional UPDATE decides who wins, so two deliveries never both run it.
     """
-    now = timezone.now()
+    now = clock.now()
     lease = now + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
     with transaction.atomic():
         # A claim lost in a database crash only sends the step back to the

@@ -6,13 +6,13 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from executions.engine import context as node_context
 from executions.engine.dispatch import dispatcher
 from executions.engine.runner.state import Run, load_run, reachable_nodes, save_run
 from executions.models import Execution, StepRun
 from executions.signals import execution_finished as execution_finished_signal
+from flowbuilder import clock
 
 
 def maybe_finish(run: Run) -> None:
@@ -56,7 +56,7 @@ def _final_output(run: Run) -> Any:
 def finish(run: Run, status: str, error: dict[str, Any] | None = None) -> None:
     """End the run: cancel what has not finished, set the output, tell whoever waits."""
     execution = run.execution
-    now = timezone.now()
+    now = clock.now()
     for step in run.steps.values():
         if step.status not in StepRun.FINISHED:
             step.status = StepRun.Status.CANCELLED

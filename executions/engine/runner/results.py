@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
 from executions.engine import context as node_context
 from executions.engine import credentials
@@ -18,6 +17,7 @@ from executions.engine.runner.finish import finish
 from executions.engine.runner.state import Outcome, Run, default_ports
 from executions.engine.types import NodeResult, Wait
 from executions.models import Execution, StepRun
+from flowbuilder import clock
 
 
 def apply_outcome(run: Run, step: StepRun, outcome: Outcome) -> None:
@@ -40,7 +40,7 @@ def apply_outcome(run: Run, step: StepRun, outcome: Outcome) -> None:
     step.output = result.output
     step.ports = list(result.ports) if result.ports is not None else default_ports(node)
     step.error = None
-    step.completed_at = timezone.now()
+    step.completed_at = clock.now()
     step.lease_expires_at = None
     step.next_attempt_at = step.wake_at = None
     run.remember_output(step)
@@ -102,7 +102,7 @@ def fail_step(run: Run, step: StepRun, message: str, *, retryable: bool, data: A
         return
     step.status = StepRun.Status.FAILED
     step.error = error
-    step.completed_at = timezone.now()
+    step.completed_at = clock.now()
     step.lease_expires_at = step.next_attempt_at = step.wake_at = None
     run.log("error", f"Step failed: {message}", node_id=node.id)
     policy = node.on_error or run.graph.settings.get("on_error") or "stop"

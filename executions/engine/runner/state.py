@@ -14,13 +14,13 @@ from typing import Any, cast
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Field
-from django.utils import timezone
 
 from executions import broadcast
 from executions.engine import context as node_context
 from executions.engine.definition import Graph, Node
 from executions.engine.types import NodeResult
 from executions.models import Execution, ExecutionLog, StepRun
+from flowbuilder import clock
 from workflows.models import WorkflowVersion
 
 logger = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def load_run(execution_id: Any) -> Run | None:
         return None
     steps = {s.node_id: s for s in StepRun.objects.filter(execution=execution).defer("output", "state")}
     return Run(
-        execution=execution, graph=graph_for_version(execution.workflow_version_id), steps=steps, now=timezone.now()
+        execution=execution, graph=graph_for_version(execution.workflow_version_id), steps=steps, now=clock.now()
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from executions.engine import context as node_context
+from executions.engine.dispatch import dispatcher
 from executions.engine.runner import deaths
 from executions.engine.runner.advance import advance_and_save, context_for, run_node_context
 from executions.engine.runner.attempt import attempt
@@ -15,6 +16,7 @@ from executions.engine.runner.results import apply_outcome, fail_step
 from executions.engine.runner.state import locked_step
 from executions.engine.types import NodeContext, NodeType
 from executions.models import Execution, StepRun
+from flowbuilder import clock
 
 
 def resume_step(step_id: int, payload: dict[str, Any]) -> bool:
@@ -73,9 +75,25 @@ def _resume(step_id: int, payload: dict[str, Any]) -> bool:
 
 
 def wake_due_step(step_id: int) -> bool:
-    """A waiting step whose time has come (delay over, approval expired)."""
-    due = StepRun.objects.filter(pk=step_id, status=StepRun.Status.WAITING, wake_at__lte=timezone.now()).exists()
-    return resume_step(step_id, {"woken": True}) if due else False
+    """A waiting step whose time has come (delay over, approval expired).
+
+    A broker countdown runs on the clocks of the machines that sent and received it; when
+    they are off, the wake-up comes early and is asked for again when the step is due by the
+    database's clock (at most once a second, and the sweep wakes it in any case).
+    """
+    wake_at = (
+        StepRun.objects.filter(pk=step_id, status=StepRun.Status.WAITING, wake_at__isnull=False)
+        .values_list("wake_at", flat=True)
+        .first()
+    )
+    if wake_at is None:
+        return False
+    early = (wake_at - clock.now()).total_seconds()
+    if early > 0:
+        if early <= settings.FLOWBUILDER_MAX_COUNTDOWN_SECONDS:
+            dispatcher().wake_step(step_id, countdown=max(early, 1.0))
+        return False
+    return resume_step(step_id, {"woken": True})
 
 
 def child_finished(child_execution_id: Any) -> bool:

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from executions.engine import recovery
 from executions.models import Execution, ExecutionLog, StepRun
 from executions.services import approval_decide, execution_cancel, execution_start
 from executions.tasks import run_step
-from tests.engine_fixtures import wait_finished, wait_for, wait_status
+from tests.engine_fixtures import private_queue, wait_finished, wait_for, wait_status, worker_process
 from tests.workflows.helpers import edge, linear, node
 from workflows.services import workflow_create
 
@@ -167,38 +164,8 @@ def test_duplicate_delivery_runs_the_step_once(celery_worker, make_workflow, tmp
     assert execution.steps.get(node_id="slow").attempt == 1
 
 
-def _private_queue(settings, name: str, **extra: str) -> dict[str, str]:
-    """Send steps to a queue of their own (with 2 s leases) and answer a worker subprocess's environment for it."""
-    queue = f"steps-{name}-{uuid.uuid4().hex[:8]}"
-    settings.FLOWBUILDER_STEPS_QUEUE = queue
-    settings.FLOWBUILDER_STEP_LEASE_SECONDS = 2
-    db = connection.settings_dict
-    return {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "FLOWBUILDER_STEP_LEASE_SECONDS": "2",
-        "FLOWBUILDER_STEPS_QUEUE": queue,
-        "FLOWBUILDER_EXTRA_NODE_MODULES": "tests.executions.nodes",
-        "PYTHONPATH": str(ROOT),
-        **extra,
-    }
-
-
-def _worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    queue = env["FLOWBUILDER_STEPS_QUEUE"]
-    command = [
-        sys.executable, "-m", "celery", "-A", "flowbuilder", "worker", "--pool", "prefork", "--concurrency", "1",
-        "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
-        "-n", f"killtest-{uuid.uuid4().hex[:6]}@%h",
-    ]  # fmt: skip
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log.open("a"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
 def test_worker_killed_mid_step_and_the_run_still_finishes_once(make_workflow, tmp_path, settings):
-    env = _private_queue(settings, "killtest")
+    env = private_queue(settings, "killtest")
     markers = tmp_path / "markers"
     markers.mkdir()
     definition = linear(
@@ -208,14 +175,14 @@ def test_worker_killed_mid_step_and_the_run_still_finishes_once(make_workflow, t
     )
     workflow = make_workflow(definition)
     log = tmp_path / "workers.log"
-    first = _worker(env, log)
+    first = worker_process(env, log)
     second = None
     try:
         execution = start(workflow)
         wait_for(lambda: list(markers.glob("slow.1.*.started")), timeout=60)
         os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool process, mid-step
         first.wait(10)
-        second = _worker(env, log)
+        second = worker_process(env, log)
         # The lease runs out two seconds later; the sweep (beat runs it every 15 s) puts the step back.
         report = wait_for(lambda: recovery.sweep().lost_steps_rerun, timeout=30, interval=0.5)
         assert report == 1
@@ -276,9 +243,9 @@ class TestPoisonPills:
     @pytest.fixture
     def killable(self, tmp_path, settings):
         """A prefork worker subprocess on a private queue, where test.kill_worker may kill its pool process."""
-        env = _private_queue(settings, "poison", FLOWBUILDER_TEST_KILLABLE="1")
+        env = private_queue(settings, "poison", FLOWBUILDER_TEST_KILLABLE="1")
         log = tmp_path / "worker.log"
-        worker = _worker(env, log)
+        worker = worker_process(env, log)
         markers = tmp_path / "markers"
         markers.mkdir()
         yield worker, markers, log
