@@ -24,6 +24,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from flowbuilder.api.request_id import get_request_id
+from flowbuilder.outages import is_outage
 from flowbuilder.timestamps import utc_iso
 
 logger = logging.getLogger(__name__)
@@ -284,22 +285,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return _response(status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error")
 
 
-def _unavailable_errors() -> tuple[type[BaseException], ...]:
-    import kombu.exceptions
-    import psycopg
-    import redis.exceptions
-    from django import db
-
-    return (
-        db.OperationalError,  # unreachable, out of connections, the pool's timeout, a lock or statement timeout
-        db.InterfaceError,
-        psycopg.OperationalError,
-        redis.exceptions.ConnectionError,
-        redis.exceptions.TimeoutError,
-        kombu.exceptions.OperationalError,  # the broker
-    )
-
-
 UNAVAILABLE_MESSAGE = "The service is busy or one of its dependencies is unreachable; retry shortly"
 UNAVAILABLE_REASON = "DEPENDENCY_UNAVAILABLE"
 
@@ -312,7 +297,7 @@ def dependency_unavailable(exc: BaseException) -> bool:
     as an error (a warning names the cause), and whatever the request had written was rolled back
     with its transaction.
     """
-    if not isinstance(exc, _unavailable_errors()):
+    if not is_outage(exc):
         return False
     logger.warning("Answering 503: a dependency is unavailable (%s: %s)", type(exc).__name__, str(exc)[:300])
     return True
