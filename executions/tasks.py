@@ -17,6 +17,7 @@ from django.conf import settings
 
 from executions.engine import recovery, runner
 from executions.engine.dispatch import install
+from executions.models import Execution, StepRun
 
 # A step may run as long as its node's timeout_seconds allows (a day at most): its limits are above that.
 logger = logging.getLogger(__name__)
@@ -70,21 +71,26 @@ def recover() -> dict[str, int]:
 class CeleryDispatcher:
     """The runner's Dispatcher, over Celery, on the queue ``FLOWBUILDER_STEPS_QUEUE``."""
 
-    def _send(self, task: Any, args: tuple[Any, ...], countdown: float | None = None) -> None:
-        """Publish, after the rows were committed. With the broker down the work is not lost (the rows are
-        the outbox: the recovery sweep sends it again), so the caller's answer (a run's 202) stands."""
+    def _send(self, task: Any, args: tuple[Any, ...], countdown: float | None = None) -> bool:
+        """Publish, after the rows were committed; answers whether the broker took it. With the broker
+        down the work is not lost (the rows are the outbox: the recovery sweep sends it again), so the
+        caller's answer (a run's 202) stands."""
         try:
             task.apply_async(args, countdown=countdown or None, queue=settings.FLOWBUILDER_STEPS_QUEUE)
         except (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError, OSError) as exc:
             logger.warning(
                 "Could not queue %s%s (broker unreachable: %s); the recovery sweep will send it", task.name, args, exc
             )
+            return False
+        return True
 
     def start_execution(self, execution_id: Any) -> None:
-        self._send(start_execution, (str(execution_id),))
+        if not self._send(start_execution, (str(execution_id),)):
+            recovery.send_at_next_sweep(Execution.objects.filter(pk=execution_id), "dispatched_at")
 
     def run_step(self, step_id: int, *, countdown: float | None = None) -> None:
-        self._send(run_step, (step_id,), countdown)
+        if not self._send(run_step, (step_id,), countdown) and not countdown:
+            recovery.send_at_next_sweep(StepRun.objects.filter(pk=step_id), "queued_at")
 
     def wake_step(self, step_id: int, *, countdown: float | None = None) -> None:
         self._send(wake_step, (step_id,), countdown)

@@ -48,6 +48,16 @@ def _claim_redispatch(queryset: Any, field: str, now: datetime, before: datetime
     return bool(queryset.filter(**{f"{field}__lt": before}).update(**{field: now}))
 
 
+def send_at_next_sweep(queryset: Any, field: str) -> None:
+    """Queued work whose message the broker refused: make it look overdue, so the first sweep after the
+    broker is back sends it, not the first one ``FLOWBUILDER_REQUEUE_AFTER_SECONDS`` later."""
+    overdue = clock.now() - timedelta(seconds=settings.FLOWBUILDER_REQUEUE_AFTER_SECONDS + 1)
+    try:
+        queryset.filter(**{f"{field}__isnull": False}).update(**{field: overdue})
+    except Exception:  # the database is away too: the sweep still sends it, only later
+        logger.warning("Could not mark unsent work for the next sweep", exc_info=True)
+
+
 def _each(report: SweepReport, counter: str, ids: Iterable[Any], handle: Callable[[Any], int | bool]) -> None:
     """Handle each item in its own savepoint: one that raises is logged and skipped, the rest go on.
 
