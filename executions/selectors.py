@@ -6,13 +6,19 @@ Visibility follows workflows: a run is visible to whoever may see its workflow
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from accounts.models import User
+from executions.broadcast import execution_group
 from executions.models import Execution, ExecutionLog, StepRun
 from flowbuilder.api.errors import NotFound
 from flowbuilder.ids import parse_uuid
@@ -28,9 +34,10 @@ _LIST_DEFERRED = (
     "workflow_version__definition",
 )
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
-WAIT_FIRST_INTERVAL = 0.02
-WAIT_MAX_INTERVAL = 0.2
+WAIT_RECHECK_SECONDS = 1.0  # a waiting request asks the database at least this often, events or not
+WAIT_FALLBACK_INTERVAL = 0.2  # how often it asks when the channel layer is unreachable
 
 
 def executions_visible_to(user: User) -> QuerySet[Execution]:
@@ -93,23 +100,59 @@ def execution_logs(execution: Execution) -> QuerySet[ExecutionLog]:
 def wait_on_run(execution_id: Any, timeout: float, answer: Callable[[str], T | None]) -> T | None:
     """Ask ``answer(status)`` until it answers something or ``timeout`` seconds have passed (then None).
 
-    The one wait for a run (a ``sync`` execute, a webhook waiting for its reply): polls every 20 ms at
-    first, backing off to 200 ms, so short runs answer fast without hammering the database on long
-    ones; each poll reads only the status (the input may be a megabyte). Raises
-    Execution.DoesNotExist if the run vanished.
+    The one wait for a run (a ``sync`` execute, a webhook waiting for its reply). It does not poll:
+    it listens on the run's channel-layer group and asks again when the run published something
+    (and at least every WAIT_RECHECK_SECONDS, for an event the layer lost), reading only the status
+    each time (the input may be a megabyte). Between asks it holds no database connection, so
+    requests waiting on long runs do not drain the pool. With the channel layer unreachable it
+    falls back to asking every WAIT_FALLBACK_INTERVAL. Raises Execution.DoesNotExist if the run vanished.
     """
-    deadline = time.monotonic() + max(0.0, timeout)
-    interval = WAIT_FIRST_INTERVAL
     status_of = Execution.objects.filter(pk=execution_id).values_list("status", flat=True)
-    while True:
-        found = answer(status_of.get())
-        if found is not None:
-            return found
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        time.sleep(min(interval, remaining))
-        interval = min(interval * 1.5, WAIT_MAX_INTERVAL)
+
+    def ask() -> T | None:
+        try:
+            return answer(status_of.get())
+        finally:
+            if not connection.in_atomic_block:
+                connection.close()  # back to the pool while this request waits
+
+    found = ask()
+    if found is not None or timeout <= 0:
+        return found
+    return async_to_sync(_wait_for_events)(execution_group(execution_id), timeout, sync_to_async(ask))
+
+
+async def _wait_for_events(group: str, timeout: float, ask: Callable[[], Awaitable[T | None]]) -> T | None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    layer = get_channel_layer()
+    channel: str | None = None
+    try:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+    except Exception:  # the channel layer is away: ask on a timer instead
+        logger.warning("Waiting for %s without live events (channel layer unreachable)", group, exc_info=True)
+        channel = None
+    try:
+        while True:
+            found = await ask()  # first after subscribing: an end just before it is not missed
+            remaining = deadline - loop.time()
+            if found is not None or remaining <= 0:
+                return found
+            if channel is None:
+                await asyncio.sleep(min(remaining, WAIT_FALLBACK_INTERVAL))
+                continue
+            try:
+                await asyncio.wait_for(layer.receive(channel), min(remaining, WAIT_RECHECK_SECONDS))
+            except TimeoutError:
+                pass
+            except Exception:
+                logger.warning("Live events for %s stopped; asking on a timer", group, exc_info=True)
+                channel = None
+    finally:
+        if channel is not None:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(group, channel)
 
 
 def execution_wait(execution_id: Any, timeout: float) -> Execution:
