@@ -1,11 +1,11 @@
-"""``python -m bench [engine|live|script] [--quick]``."""
+"""``python -m bench [engine|live|script|load] [--quick]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-BENCHMARKS = ("engine", "live", "script")
+BENCHMARKS = ("engine", "live", "script", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import live
 
         return live.main(quick=args.quick)
+    if args.benchmark == "load":
+        from bench import load
+
+        return load.main(quick=args.quick)
     if args.benchmark == "script":
         from bench import script
 

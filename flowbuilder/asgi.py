@@ -23,6 +23,7 @@ from django.conf import settings  # noqa: E402
 from flowbuilder import embedded  # noqa: E402
 from flowbuilder.log_filters import install_on_server_loggers  # noqa: E402
 from flowbuilder.routing import websocket_urlpatterns  # noqa: E402
+from flowbuilder.shedding import ShedLoad  # noqa: E402
 
 install_on_server_loggers()  # uvicorn logs paths with their query: ?token= must not reach a log line
 
@@ -63,7 +64,7 @@ async def lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": ShedLoad(django_asgi_app),
         "websocket": WebsocketOriginValidator(URLRouter(websocket_urlpatterns)),
         "lifespan": lifespan,
     }
