@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from functools import cached_property
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permission, PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -68,14 +70,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     def roles(self) -> list[str]:
         return sorted(group.name for group in self.groups.all())
 
-    @property
+    @cached_property
     def api_permissions(self) -> frozenset[str]:
-        """The user's ``resource:action`` permissions through their roles."""
+        """The user's ``resource:action`` permissions through their roles (or granted to them directly).
+
+        One query, read once per user object (per request), as Django's own permission cache is:
+        ``get_all_permissions`` takes two (the user's, then their groups').
+        """
         if not self.is_active:
             return frozenset()
         if self.is_superuser:
             return frozenset(PERMISSIONS)
-        return frozenset(perm.split(".", 1)[1] for perm in self.get_all_permissions() if perm.startswith("accounts."))
+        granted = Permission.objects.filter(content_type__app_label="accounts").filter(
+            Q(user=self) | Q(group__user=self)
+        )
+        return frozenset(granted.values_list("codename", flat=True).distinct())
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
