@@ -60,13 +60,15 @@ class Tally:
     statuses: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     accepted: list[tuple[str, int]] = field(default_factory=list)  # (execution id, n)
     windows: dict[int, list[tuple[float, str]]] = field(default_factory=lambda: defaultdict(list))
+    lags: list[float] = field(default_factory=list)  # how late the client sent each request (its own lag)
+    began: float = field(default_factory=time.perf_counter)
 
-    def record(self, name: str, started: float, status: str, window: int | None = None) -> None:
-        elapsed = time.perf_counter() - started
+    def record(self, name: str, started: float, status: str) -> None:
+        finished = time.perf_counter()
+        elapsed = finished - started
         self.latencies[name].append(elapsed)
         self.statuses[name][status] += 1
-        if window is not None:
-            self.windows[window].append((elapsed, status))
+        self.windows[int((finished - self.began) // 10)].append((elapsed, status))  # by when it was answered
 
     def errors(self) -> Counter[str]:
         total: Counter[str] = Counter()
@@ -126,7 +128,6 @@ async def call(
     n: int,
     tally: Tally,
     started: float,
-    window: int | None = None,
 ) -> None:
     try:
         if name == "list":
@@ -149,7 +150,7 @@ async def call(
         status = str(response.status_code)
     except httpx.HTTPError as exc:
         status = type(exc).__name__
-    tally.record(name, started, status, window)
+    tally.record(name, started, status)
 
 
 def schedule(rate_at: Any, seconds: float) -> Iterator[float]:
@@ -163,17 +164,20 @@ def schedule(rate_at: Any, seconds: float) -> Iterator[float]:
 async def open_loop(target: Target, rate_at: Any, seconds: float) -> Tally:
     tally = Tally()
     names = cycle([name for name, weight in MIX for _ in range(weight)])
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    async with httpx.AsyncClient(base_url=target.base, timeout=60, limits=limits) as client:
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT, keepalive_expiry=4)
+    async with httpx.AsyncClient(base_url=target.base, timeout=120, limits=limits) as client:
         loop = asyncio.get_running_loop()
         begin = loop.time()
+        tally.began = time.perf_counter()
         tasks = []
         for n, offset in enumerate(schedule(rate_at, seconds)):
             delay = begin + offset - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            started = time.perf_counter() - max(0.0, loop.time() - (begin + offset))  # from the scheduled start
-            tasks.append(asyncio.create_task(call(client, target, next(names), n, tally, started, int(offset // 10))))
+            lag = max(0.0, loop.time() - (begin + offset))
+            tally.lags.append(lag)
+            started = time.perf_counter() - lag  # latency counts from the scheduled start
+            tasks.append(asyncio.create_task(call(client, target, next(names), n, tally, started)))
         await asyncio.gather(*tasks)
     return tally
 
@@ -182,7 +186,9 @@ async def burst(target: Target, *, clients: int = 64, executes: int = 600, reade
     tally = Tally()
     numbers = iter(range(executes))
     done = asyncio.Event()
-    limits = httpx.Limits(max_connections=clients + readers, max_keepalive_connections=clients + readers)
+    limits = httpx.Limits(
+        max_connections=clients + readers, max_keepalive_connections=clients + readers, keepalive_expiry=4
+    )  # under uvicorn's 5 s keep-alive: the client never reuses a connection the server is closing
     async with httpx.AsyncClient(base_url=target.base, timeout=60, limits=limits) as client:
 
         async def submitter() -> None:
@@ -303,19 +309,23 @@ def print_tally(title: str, tally: Tally, seconds: float) -> None:
         )
     total = sum(len(values) for values in tally.latencies.values())
     print(f"  {total} requests in {seconds:.1f} s ({total / seconds:.1f}/s); not 2xx: {dict(tally.errors()) or 'none'}")
+    if tally.lags:
+        print(
+            f"  the client's own lag behind its schedule: p50 {percentile(tally.lags, 50) * 1000:.1f} ms, p99 {percentile(tally.lags, 99) * 1000:.1f} ms"
+        )
     if "list" in tally.latencies and "plain" in tally.latencies:
         ratio = statistics.median(tally.latencies["list"]) / statistics.median(tally.latencies["plain"])
         print(f"  GET /workflows p50 ÷ plain Django view p50: {ratio:.2f}")
 
 
-def print_windows(tally: Tally, rate_at: Any) -> None:
-    print(f"  {'window':<9} {'offered/s':>9} {'2xx/s':>7} {'p50 ms':>8} {'p99 ms':>8}  not 2xx")
+def print_windows(tally: Tally, rate_at: Any, seconds: float) -> None:
+    print(f"  {'answered':<9} {'offered/s':>9} {'2xx/s':>7} {'p50 ms':>8} {'p99 ms':>8}  not 2xx")
     for window in sorted(tally.windows):
         samples = tally.windows[window]
         good = [elapsed for elapsed, status in samples if status.startswith("2")]
         bad = Counter(status for _, status in samples if not status.startswith("2"))
         print(
-            f"  {window * 10:>3}-{window * 10 + 10:<3} s {rate_at(window * 10 + 5):>9.0f} {len(good) / 10:>7.1f} "
+            f"  {window * 10:>3}-{window * 10 + 10:<3} s {(rate_at(window * 10 + 5) if window * 10 + 5 < seconds else 0):>9.0f} {len(good) / 10:>7.1f} "
             f"{percentile([e for e, _ in samples], 50) * 1000:>8.1f} {percentile([e for e, _ in samples], 99) * 1000:>8.1f}  "
             f"{dict(bad) or ''}"
         )
@@ -351,7 +361,7 @@ def main(*, quick: bool = False, rate: float = 40, ramp_to: float = 200, seconds
             began = time.time()
             ramped = asyncio.run(open_loop(target, ramp, seconds))
             print_tally(f"ramp: 10/s → {ramp_to:.0f}/s over {seconds:.0f} s", ramped, time.time() - began)
-            print_windows(ramped, ramp)
+            print_windows(ramped, ramp, seconds)
             right, wrong, last = completion(ramped.accepted, began)
             print(
                 f"  runs accepted {len(ramped.accepted)}, completed right {right}, not {wrong}; all done {last:.1f} s after the start"

@@ -20,6 +20,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from accounts.models import User
 from executions.broadcast import execution_group
 from executions.models import Execution, ExecutionLog, StepRun
+from flowbuilder import shedding
 from flowbuilder.api.errors import NotFound
 from flowbuilder.ids import parse_uuid
 from workflows.access import permissions_on, require
@@ -119,7 +120,8 @@ def wait_on_run(execution_id: Any, timeout: float, answer: Callable[[str], T | N
     found = ask()
     if found is not None or timeout <= 0:
         return found
-    return async_to_sync(_wait_for_events)(execution_group(execution_id), timeout, sync_to_async(ask))
+    with shedding.waiting():  # a request waiting for a run does not count as busy
+        return async_to_sync(_wait_for_events)(execution_group(execution_id), timeout, sync_to_async(ask))
 
 
 async def _wait_for_events(group: str, timeout: float, ask: Callable[[], Awaitable[T | None]]) -> T | None:

@@ -6,13 +6,19 @@ time out (a ramp to 300 requests/s had p99s of 20 s). Past ``FLOWBUILDER_MAX_CON
 HTTP requests in flight in this process, a new one is answered ``503 SERVICE_UNAVAILABLE`` with
 ``Retry-After`` in the SPEC's envelope (``reason: OVERLOADED``) without touching the database: it
 was not accepted, so nothing is lost, and the client knows when to come back. The health check
-and the metrics are always answered. Websockets are not counted (they are long-lived by design).
+and the metrics are always answered. Websockets are not counted (they are long-lived by design),
+nor is a request while it waits for a run (:func:`waiting`: a ``sync`` execute, a ``when_done``
+webhook): it uses no CPU then, and the limit is about CPU (the GIL makes a process's throughput
+flat past a few busy threads, while each one more adds latency to all).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -25,24 +31,48 @@ ALWAYS_ANSWERED = ("/api/v1/monitoring/health", "/metrics")
 OVERLOADED_MESSAGE = "The server is at capacity; retry shortly"
 
 
+class _Busy:
+    """HTTP requests of this process doing work now (changed from the loop and from request threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def add(self, delta: int) -> None:
+        with self._lock:
+            self.count += delta
+
+
+_busy = _Busy()
+
+
+@contextmanager
+def waiting() -> Iterator[None]:
+    """While the block runs, the request calling it does not count against the limit."""
+    _busy.add(-1)
+    try:
+        yield
+    finally:
+        _busy.add(1)
+
+
 class ShedLoad:
     def __init__(self, application: Any) -> None:
         self.application = application
-        self.in_flight = 0  # one event loop per process: no lock needed
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         limit = settings.FLOWBUILDER_MAX_CONCURRENT_REQUESTS
-        if limit and self.in_flight >= limit and not scope["path"].startswith(ALWAYS_ANSWERED):
+        if limit and _busy.count >= limit and not scope["path"].startswith(ALWAYS_ANSWERED):
             await self._refuse(send)
             return
-        self.in_flight += 1
+        _busy.add(1)
         try:
             await self.application(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            _busy.add(-1)
 
     async def _refuse(self, send: Any) -> None:
-        logger.warning("Shedding a request: %s already in flight in this process", self.in_flight)
+        logger.warning("Shedding a request: %s already busy in this process", _busy.count)
         body = json.dumps(error_body("SERVICE_UNAVAILABLE", OVERLOADED_MESSAGE, reason="OVERLOADED")).encode()
         headers = [
             (b"content-type", b"application/json"),

@@ -35,9 +35,19 @@ def test_a_process_at_capacity_sheds_new_requests_with_503_and_retry_after(celer
         name="held",
         definition=linear(node("start", "trigger.manual"), node("hold", "test.slow", gate=str(gate), seconds=0)),
     )
+    workflow = workflow_create(owner=user, name="quick", definition=linear(node("start", "trigger.manual")))
+    release = threading.Event()
+
+    def slow_body():  # a client still sending its request: the process is busy with it
+        yield b'{"input_data": '
+        release.wait(60)
+        yield b"{}}"
+
     env = server_env(FLOWBUILDER_MAX_CONCURRENT_REQUESTS="3", FLOWBUILDER_EXTRA_NODE_MODULES="tests.executions.nodes")
-    with running_server(env, tmp_path / "server.log") as base, ThreadPoolExecutor(3) as pool:
-        # Three sync executes wait for their held runs: the process is at capacity.
+    with running_server(env, tmp_path / "server.log") as base, ThreadPoolExecutor(6) as pool:
+        url = f"{base}/api/v1/workflows/{workflow.pk}/execute"
+        json_headers = {**headers, "Content-Type": "application/json"}
+        # Three sync executes waiting for their held runs do not count: they use no CPU while they wait.
         waiting = [
             pool.submit(
                 httpx.post,
@@ -48,13 +58,19 @@ def test_a_process_at_capacity_sheds_new_requests_with_503_and_retry_after(celer
             )
             for _ in range(3)
         ]
-        wait_for(lambda: Execution.objects.filter(status="running").count() == 3, timeout=30)
-        shed = [httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10) for _ in range(5)]
-        execute = httpx.post(f"{base}/api/v1/workflows/{held.pk}/execute", json={}, headers=headers, timeout=10)
+        wait_for(lambda: Execution.objects.filter(workflow=held, status="running").count() == 3, timeout=30)
+        assert httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10).status_code == 200
+        # Three requests still arriving do: the process is at capacity.
+        busy = [pool.submit(httpx.post, url, content=slow_body(), headers=json_headers, timeout=60) for _ in range(3)]
+        wait_for(lambda: httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10).status_code == 503)
+        shed = [httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10) for _ in range(3)]
+        execute = httpx.post(url, json={}, headers=headers, timeout=10)
         health = httpx.get(f"{base}/api/v1/monitoring/health", timeout=10)
+        release.set()
+        accepted = [future.result() for future in busy]
+        after = httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10)
         gate.touch()
         finished = [future.result() for future in waiting]
-        after = httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10)
     for response in [*shed, execute]:
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "2"
@@ -62,9 +78,10 @@ def test_a_process_at_capacity_sheds_new_requests_with_503_and_retry_after(celer
         assert (error["code"], error["reason"]) == ("SERVICE_UNAVAILABLE", "OVERLOADED")
         assert "retry" in error["message"]
     assert health.status_code == 200  # monitoring still sees the truth
-    assert [(r.status_code, r.json()["status"]) for r in finished] == [(200, "completed")] * 3
+    assert [response.status_code for response in accepted] == [202] * 3
     assert after.status_code == 200
-    assert Execution.objects.count() == 3  # the shed execute started nothing
+    assert [(r.status_code, r.json()["status"]) for r in finished] == [(200, "completed")] * 3
+    assert Execution.objects.filter(workflow=workflow).count() == 3  # the shed execute started nothing
 
 
 def test_a_burst_gets_only_2xx_429_503_and_every_accepted_run_completes(celery_worker, tmp_path):
