@@ -313,7 +313,7 @@ RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 # Request bodies: the API refuses anything larger with 413, and JSON nested
 # deeper than this with 400.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024)
-API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=8)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -421,7 +421,7 @@ FLOWBUILDER_CLOCK_MIN_SKEW_SECONDS = env.float("FLOWBUILDER_CLOCK_MIN_SKEW_SECON
 FLOWBUILDER_REQUEUE_AFTER_SECONDS = env.float("FLOWBUILDER_REQUEUE_AFTER_SECONDS", default=60)
 # A step (or a run's start, or a wait's resumption) whose worker died this many times fails for good.
 FLOWBUILDER_MAX_WORKER_DEATHS = env.int("FLOWBUILDER_MAX_WORKER_DEATHS", default=2)
-# A web process with this many HTTP requests in flight answers new ones 503 at once (0: no limit).
+# A web process with this many HTTP requests busy (not waiting for a run) answers new ones 503 at once (0: no limit).
 FLOWBUILDER_MAX_CONCURRENT_REQUESTS = env.int("FLOWBUILDER_MAX_CONCURRENT_REQUESTS", default=8)
 # What a 503 (database, Redis or broker unreachable or saturated) tells clients to wait, seconds.
 FLOWBUILDER_RETRY_AFTER_SECONDS = env.int("FLOWBUILDER_RETRY_AFTER_SECONDS", default=2)
