@@ -52,8 +52,9 @@ class NodeType:
     ``type`` is the name used in definitions (``"http_request"``). ``config_schema``
     is a JSON Schema (draft 2020-12) for the node's ``config``. ``outputs`` lists
     the output ports; ``dynamic_outputs`` computes them from the config when they
-    depend on it (``switch``). ``inline`` types do no I/O and never wait, so the
-    runner executes them in the task that finished their predecessor.
+    depend on it (``switch``). ``inline`` types do no I/O, so the runner executes
+    them in the task that finished their predecessor; they may start a wait
+    (``delay``, ``approval`` only compute a wake time).
     ``side_effects`` types are simulated in dry runs. ``joins`` decides when a node
     with several inbound edges runs (``merge``'s modes); without it the rule is
     "all decided, at least one taken". ``sets_output`` types (``output``) give the

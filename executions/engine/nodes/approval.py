@@ -49,6 +49,7 @@ NODE_TYPE = register(
         label="Approval",
         description="Asks people to approve or reject, waits for the answer, and continues on 'approved' or 'rejected'.",
         category=NodeCategory.HUMAN,
+        inline=True,  # it only computes a wake time: no broker hop to start waiting
         config_schema=config_schema(
             {
                 "message": prop("Message", "What the approvers are asked, e.g. Refund {{ input.amount }} EUR?", TEXT),

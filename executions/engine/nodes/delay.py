@@ -71,6 +71,7 @@ NODE_TYPE = register(
         label="Delay",
         description="Waits a number of seconds (at most 30 days) or until a date-time, then passes its input on.",
         category=NodeCategory.CONTROL,
+        inline=True,  # it only computes a wake time: no broker hop to start waiting
         config_schema=config_schema(
             {
                 "seconds": prop(

@@ -224,8 +224,9 @@ def properties(schema: Mapping[str, Any], path: str = "") -> list[tuple[str, Map
 
 def test_flags_match_the_spec() -> None:
     types = [node(name) for name in SPEC_TYPES]
+    # delay and approval only compute a wake time: inline, no broker hop to start waiting
     assert {t.type for t in types if not t.inline} == {
-        "http_request", "script", "for_each", "sub_workflow", "delay", "approval", "email", "llm", "slack",
+        "http_request", "script", "for_each", "sub_workflow", "email", "llm", "slack",
     }  # fmt: skip
     assert {t.type for t in types if t.side_effects} == {"http_request", "email", "llm", "slack"}
     assert node("condition").outputs == ("true", "false")
