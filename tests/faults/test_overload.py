@@ -43,7 +43,11 @@ def test_a_process_at_capacity_sheds_new_requests_with_503_and_retry_after(celer
         release.wait(60)
         yield b"{}}"
 
-    env = server_env(FLOWBUILDER_MAX_CONCURRENT_REQUESTS="3", FLOWBUILDER_EXTRA_NODE_MODULES="tests.executions.nodes")
+    env = server_env(
+        FLOWBUILDER_MAX_CONCURRENT_REQUESTS="3",
+        RATE_LIMIT_ENABLED="false",  # the probing below must meet the shedding, not the rate limit
+        FLOWBUILDER_EXTRA_NODE_MODULES="tests.executions.nodes",
+    )
     with running_server(env, tmp_path / "server.log") as base, ThreadPoolExecutor(6) as pool:
         url = f"{base}/api/v1/workflows/{workflow.pk}/execute"
         json_headers = {**headers, "Content-Type": "application/json"}
@@ -62,7 +66,9 @@ def test_a_process_at_capacity_sheds_new_requests_with_503_and_retry_after(celer
         assert httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10).status_code == 200
         # Three requests still arriving do: the process is at capacity.
         busy = [pool.submit(httpx.post, url, content=slow_body(), headers=json_headers, timeout=60) for _ in range(3)]
-        wait_for(lambda: httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10).status_code == 503)
+        wait_for(
+            lambda: httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10).status_code == 503, interval=0.2
+        )
         shed = [httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10) for _ in range(3)]
         execute = httpx.post(url, json={}, headers=headers, timeout=10)
         health = httpx.get(f"{base}/api/v1/monitoring/health", timeout=10)
