@@ -9,7 +9,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from flowbuilder import clock
-from flowbuilder.outages import is_outage
+from flowbuilder.outages import outage_errors
 from workflows.triggers import schedule
 
 logger = logging.getLogger(__name__)
@@ -30,9 +30,7 @@ def fire_schedule(self: Task, workflow_id: str, due_at: str | None = None) -> st
     moment = datetime.fromisoformat(due_at) if due_at else clock.now()
     try:
         return schedule.schedule_fire(workflow_id=workflow_id, now=moment).outcome
-    except Exception as exc:
-        if not is_outage(exc):
-            raise
+    except outage_errors() as exc:
         late = clock.now() - moment
         if late > timedelta(seconds=settings.FLOWBUILDER_SCHEDULE_MISFIRE_GRACE_SECONDS):
             logger.error("Workflow %s: the tick due at %s was never fired (%s)", workflow_id, moment.isoformat(), exc)
