@@ -412,6 +412,10 @@ EMBEDDED_WORKER_CONCURRENCY = env.int("FLOWBUILDER_EMBEDDED_WORKER_CONCURRENCY",
 # A running step holds a lease its worker renews; a step whose lease ran out
 # (worker killed, connection lost) is run again by the recovery sweep.
 FLOWBUILDER_STEP_LEASE_SECONDS = env.float("FLOWBUILDER_STEP_LEASE_SECONDS", default=60)
+# A worker that finishes a step runs its run's next dispatched step itself (no broker trip), for up
+# to this many steps and this long per task; then the next goes to the queue behind other runs' work.
+FLOWBUILDER_EAGER_MAX_STEPS = env.int("FLOWBUILDER_EAGER_MAX_STEPS", default=100)
+FLOWBUILDER_EAGER_SLICE_SECONDS = env.float("FLOWBUILDER_EAGER_SLICE_SECONDS", default=1)
 FLOWBUILDER_SWEEP_INTERVAL_SECONDS = env.float("FLOWBUILDER_SWEEP_INTERVAL_SECONDS", default=15)
 # Leases, wake-ups, deadlines and schedule ticks use the database server's clock: each process
 # measures its offset from it every this long (flowbuilder/clock.py); smaller offsets are noise.

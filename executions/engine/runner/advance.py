@@ -6,7 +6,6 @@ from typing import Any
 
 from executions.engine import context as node_context
 from executions.engine.definition import Node
-from executions.engine.dispatch import dispatcher
 from executions.engine.runner.attempt import attempt
 from executions.engine.runner.finish import maybe_finish
 from executions.engine.runner.results import apply_outcome
@@ -84,8 +83,7 @@ def skip(run: Run, step: StepRun, *, ports: list[str] | None = None, reason: str
 def queue(run: Run, step: StepRun) -> None:
     step.queued_at = run.now
     run.touch(step)
-    step_id = step.pk
-    run.later(lambda: dispatcher().run_step(step_id))
+    run.dispatch(step)
 
 
 def run_node_context(run: Run, step: StepRun, node: Node, config: dict[str, Any], ctx: dict[str, Any]) -> NodeContext:

@@ -3,129 +3,110 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 
-from executions import broadcast
 from executions.engine import context as node_context
-from executions.engine.definition import Node
-from executions.engine.dispatch import dispatcher
 from executions.engine.runner import deaths
-from executions.engine.runner.advance import advance_and_save
+from executions.engine.runner.advance import advance, advance_and_save, context_for, run_node_context
 from executions.engine.runner.attempt import attempt
 from executions.engine.runner.results import apply_outcome, fail_step
-from executions.engine.runner.state import WORKER_NAME, Outcome, graph_for_version, locked_step, skip_fsync
+from executions.engine.runner.state import WORKER_NAME, Outcome, Run, locked_step, save_run
 from executions.engine.types import NodeContext, NodeType
-from executions.models import Execution, StepRun
-from flowbuilder import clock
+from executions.models import StepRun
 
 logger = logging.getLogger(__name__)
 
 
-def claim_step(step_id: int) -> tuple[StepRun, int] | None:
+def claim_step(step_id: int) -> tuple[Run, StepRun] | None:
     """Take a queued step for this worker; None if it is not runnable (a duplicate delivery, cancelled, done).
 
-    One conditional UPDATE decides who wins, so two deliveries never both run it.
+    The claim is made under the run's lock, so two deliveries never both run it, and written with the
+    ``running`` announcement (the step's status, the run's event number) in one pipelined write.
     """
-    now = clock.now()
-    lease = now + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
     with transaction.atomic():
-        # A claim lost in a database crash only sends the step back to the
-        # sweep, which runs it again: no need to wait for this commit's fsync.
-        skip_fsync()
-        # A finished run has no pending steps (finishing cancels them), so the
-        # step's own status is enough: no join with the execution.
-        claimed = (
-            StepRun.objects.filter(
-                pk=step_id,
-                status__in=[StepRun.Status.PENDING, StepRun.Status.RETRYING],
-                queued_at__isnull=False,
-            )
-            .exclude(next_attempt_at__gt=now + timedelta(seconds=1))
-            .update(
-                status=StepRun.Status.RUNNING,
-                attempt=F("attempt") + 1,
-                started_at=now,
-                lease_expires_at=lease,
-                worker=WORKER_NAME,
-                next_attempt_at=None,
-            )
-        )
-    if not claimed:
-        return None
-    step = (
-        StepRun.objects.select_related("execution").defer("output", "state", "execution__output_data").get(pk=step_id)
-    )
-    _announce_running(step)
-    return step, step.attempt
+        locked = locked_step(step_id)
+        if locked is None:
+            return None
+        run, step = locked
+        if not _claimable(run, step):
+            return None
+        _claim(run, step)
+        save_run(run)
+    return run, step
 
 
-def _announce_running(step: StepRun) -> None:
-    """Tell live clients a dispatched step started, with the next sequence number of its run."""
-    table = connection.ops.quote_name(Execution._meta.db_table)
-    with transaction.atomic():
-        skip_fsync()  # losing this in a crash loses a live event, nothing else
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq",  # noqa: S608
-                [Execution._meta.pk.get_db_prep_value(step.execution_id, connection)],
-            )
-            (seq,) = cursor.fetchone()
-    snapshot = {**broadcast.execution_snapshot(step.execution), "current_step": step.node_id}
-    event = {"type": "step_update", "data": {"node_id": step.node_id, "status": step.status, "attempt": step.attempt}}
-    broadcast.publish(snapshot, [event], first_seq=seq)
+def _claimable(run: Run, step: StepRun) -> bool:
+    if step.status not in (StepRun.Status.PENDING, StepRun.Status.RETRYING) or step.queued_at is None:
+        return False
+    return step.next_attempt_at is None or step.next_attempt_at <= run.now + timedelta(seconds=1)
+
+
+def _claim(run: Run, step: StepRun) -> None:
+    step.status = StepRun.Status.RUNNING
+    step.attempt += 1
+    step.started_at = run.now
+    step.lease_expires_at = run.now + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
+    step.worker = WORKER_NAME
+    step.next_attempt_at = None
+    step.output = None  # an attempt starts with none (and the step is then written with the one it follows)
+    run.touch(step)
+
+
+class Slice:
+    """How long one task may go on taking the next step of its run itself (eager continuation).
+
+    A run's next dispatched step is run by the worker that finished the one before, without a trip
+    through the broker, for up to ``FLOWBUILDER_EAGER_MAX_STEPS`` steps and
+    ``FLOWBUILDER_EAGER_SLICE_SECONDS``; then it goes to the queue like any other, behind the work
+    of other runs, so one long run cannot hold a worker.
+    """
+
+    def __init__(self) -> None:
+        self.steps = 1  # the step the task was sent
+        self.ends = time.monotonic() + float(settings.FLOWBUILDER_EAGER_SLICE_SECONDS)
+
+    def take(self) -> bool:
+        if self.steps >= int(settings.FLOWBUILDER_EAGER_MAX_STEPS) or time.monotonic() >= self.ends:
+            return False
+        self.steps += 1
+        return True
 
 
 def execute_step(step_id: int) -> None:
-    """Run one dispatched step end to end: claim, render, execute, record."""
+    """Run one dispatched step end to end (claim, render, execute, record), then the run's next ones
+    while the slice lasts."""
+    claimed = claim_step(step_id)
+    slice_ = Slice()
+    while claimed is not None:
+        run, step = claimed
+        outcome = _attempt(run, step)
+        _, claimed = _record(step.pk, step.attempt, outcome, execution_id=run.execution.pk, reuse=run, slice_=slice_)
+
+
+def _attempt(run: Run, step: StepRun) -> Outcome:
+    """One attempt of a claimed step, outside any transaction: ``run`` is only read."""
     from executions.engine.leases import holding_lease
 
-    claimed = claim_step(step_id)
-    if claimed is None:
-        return
-    step, attempt_number = claimed
-    execution = step.execution
-    graph = graph_for_version(execution.workflow_version_id)
-    node = graph.nodes[step.node_id]
+    node = run.graph.nodes[step.node_id]
 
     def build(node_type: NodeType) -> NodeContext:
-        views = node_context.load_outputs(execution.pk, node_context.needed_steps(graph, node, node_type))
-        ctx_data = node_context.expression_context(execution, graph, views)
+        ctx_data = context_for(run, node)
         config = node_context.render_config(node, node_type, ctx_data)
-        ctx = _node_context_for_worker(execution, step, node, node_type, config, ctx_data)
-        ctx.inputs = node_context.taken_inputs(graph, node, views)
-        return ctx
+        return run_node_context(run, step, node, config, ctx_data)
 
-    outcome = attempt(
+    return attempt(
         node,
         build,
         retries=True,
-        around=partial(holding_lease, step.pk, attempt_number),
+        around=partial(holding_lease, step.pk, step.attempt),
         label=f"Step {step.pk} ({node.id})",
-        deadline=execution.deadline,
-    )
-    complete_step(step_id, attempt_number, outcome, execution_id=execution.pk)
-
-
-def _node_context_for_worker(
-    execution: Execution, step: StepRun, node: Node, node_type: Any, config: dict[str, Any], ctx_data: dict[str, Any]
-) -> NodeContext:
-    return NodeContext(
-        execution_id=str(execution.pk),
-        workflow_id=str(execution.workflow_id),
-        owner_id=execution.owner_id,
-        node_id=node.id,
-        node_type=node_type,
-        config=config,
-        expression_context=ctx_data,
-        attempt=step.attempt,
-        dry_run=execution.mode == Execution.Mode.DRY_RUN,
-        timeout=node.timeout_seconds,
+        deadline=run.execution.deadline,
     )
 
 
@@ -134,15 +115,35 @@ def complete_step(step_id: int, attempt: int, outcome: Outcome, *, execution_id:
 
     Answers whether the result was recorded.
     """
+    recorded, _ = _record(step_id, attempt, outcome, execution_id=execution_id)
+    return recorded
+
+
+def _record(
+    step_id: int,
+    attempt: int,
+    outcome: Outcome,
+    *,
+    execution_id: Any = None,
+    reuse: Run | None = None,
+    slice_: Slice | None = None,
+) -> tuple[bool, tuple[Run, StepRun] | None]:
+    """Record the result and advance the run; with a ``slice_`` that allows it, claim the run's next
+    dispatched step for this worker in the same transaction (and answer it)."""
     with transaction.atomic():
-        locked = locked_step(step_id, execution_id=execution_id)
+        locked = locked_step(step_id, execution_id=execution_id, reuse=reuse)
         if locked is None or locked[1].status != StepRun.Status.RUNNING or locked[1].attempt != attempt:
             logger.info("Discarding a late result of step %s attempt %s", step_id, attempt)
-            return False
+            return False, None
         run, step = locked
         apply_outcome(run, step, outcome)
-        advance_and_save(run)
-        return True
+        advance(run)
+        following = None
+        if run.queued and not run.execution.is_finished and slice_ is not None and slice_.take():
+            following = run.steps_by_pk[run.queued.pop(0)]
+            _claim(run, following)
+        save_run(run)
+    return True, (run, following) if following is not None else None
 
 
 def recover_lost_step(step_id: int) -> bool:
@@ -172,7 +173,7 @@ def recover_lost_step(step_id: int) -> bool:
                 node_id=node.id,
             )
             run.touch(step)
-            run.later(lambda: dispatcher().run_step(step_id))
+            run.dispatch(step)
             requeued = True
         advance_and_save(run)
         return requeued

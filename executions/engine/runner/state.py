@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -13,11 +14,12 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Field
+from django.db.models import Field, Subquery
 
 from executions import broadcast
 from executions.engine import context as node_context
 from executions.engine.definition import Graph, Node
+from executions.engine.dispatch import dispatcher
 from executions.engine.types import NodeResult
 from executions.models import Execution, ExecutionLog, StepRun
 from flowbuilder import clock
@@ -51,6 +53,7 @@ STEP_STATE_FIELDS = [
     "lease_expires_at",
     "next_attempt_at",
     "wake_at",
+    "worker",
 ]
 
 
@@ -89,6 +92,7 @@ class Run:
     after_commit: list[Callable[[], object]] = field(default_factory=list)
     before_commit: list[Callable[[], object]] = field(default_factory=list)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    queued: list[int] = field(default_factory=list)  # dispatched steps to send after commit
 
     # --- bookkeeping -------------------------------------------------------------
 
@@ -115,6 +119,10 @@ class Run:
         """Call ``callback`` once the transaction commits (queue work, publish): lost if the process dies."""
         self.after_commit.append(callback)
 
+    def dispatch(self, step: StepRun) -> None:
+        """Send ``step`` to a worker once the transaction commits (unless this worker takes it: ``queued``)."""
+        self.queued.append(step.pk)
+
     def in_transaction(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` once the run's rows are written, before the commit: what it writes is durable with them."""
         self.before_commit.append(callback)
@@ -131,6 +139,10 @@ class Run:
             views[node_id] = {"output": output, "status": step.status, "error": step.error, "ports": step.ports}
         return views
 
+    @property
+    def steps_by_pk(self) -> dict[int, StepRun]:
+        return {step.pk: step for step in self.steps.values()}
+
     def step_view(self, node_id: str) -> dict[str, Any]:
         return self.step_views({node_id})[node_id]
 
@@ -143,12 +155,24 @@ class Run:
         }
 
 
-def load_run(execution_id: Any) -> Run | None:
-    """Lock the execution and load its steps (outputs are loaded only when read)."""
+def load_run(execution_id: Any = None, *, step_id: int | None = None, reuse: Run | None = None) -> Run | None:
+    """Lock the execution (given, or that of step ``step_id``) and load its steps (outputs only when read).
+
+    ``reuse`` is the run as this process last wrote it: when nobody changed the run since (its
+    ``event_seq``, which every change bumps, is the one written), its steps and the outputs read
+    are taken from it instead of being read again.
+    """
     # The input is read only when an inline node's expressions need it; the output never.
-    execution = Execution.objects.select_for_update().defer("input_data", "output_data").filter(pk=execution_id).first()
+    executions = Execution.objects.select_for_update().defer("input_data", "output_data")
+    if execution_id is None:
+        execution_id = Subquery(StepRun.objects.filter(pk=step_id).values("execution_id")[:1])
+    execution = executions.filter(pk=execution_id).first()
     if execution is None:
         return None
+    if reuse is not None and reuse.execution.event_seq == execution.event_seq:
+        if "input_data" in reuse.execution.__dict__:
+            execution.input_data = reuse.execution.input_data
+        return Run(execution=execution, graph=reuse.graph, steps=reuse.steps, now=clock.now(), outputs=reuse.outputs)
     steps = {s.node_id: s for s in StepRun.objects.filter(execution=execution).defer("output", "state")}
     return Run(
         execution=execution, graph=graph_for_version(execution.workflow_version_id), steps=steps, now=clock.now()
@@ -156,29 +180,67 @@ def load_run(execution_id: Any) -> Run | None:
 
 
 def save_run(run: Run) -> None:
-    """Write what changed, then (after commit) queue work and publish events."""
+    """Write what changed (pipelined: one round trip), then (after commit) queue work and publish events."""
     execution = run.execution
-    _save_steps([run.steps[node_id] for node_id in run.dirty_steps])
-    if run.logs:
-        ExecutionLog.objects.bulk_create(run.logs)
     _update_progress(run)
     first_seq = execution.event_seq + 1
     execution.event_seq += len(run.events) + len(run.logs) + 1
+    execution.updated_at = clock.now()
     fields = EXECUTION_STATE_FIELDS if execution.is_finished else RUNNING_STATE_FIELDS
-    execution.save(update_fields=fields)
+    with pipelined():
+        _save_steps([run.steps[node_id] for node_id in run.dirty_steps])
+        _insert_logs(run.logs)
+        # An UPDATE, not save(): a pipelined statement has no row count to check yet.
+        Execution.objects.filter(pk=execution.pk).update(**{name: getattr(execution, name) for name in fields})
     for write in run.before_commit:
         write()
     run.before_commit.clear()
     events = [*run.events, *(_log_event(entry) for entry in run.logs), _execution_event(execution)]
     callbacks = list(run.after_commit)
+    queued = list(run.queued)
     snapshot = broadcast.execution_snapshot(execution)
+    run.dirty_steps.clear()
+    run.events.clear()
+    run.logs.clear()
+    run.after_commit.clear()
+    run.queued.clear()
 
     def after_commit() -> None:
         broadcast.publish(snapshot, events, first_seq=first_seq)
+        for step_id in queued:
+            dispatcher().run_step(step_id)
         for callback in callbacks:
             callback()
 
     transaction.on_commit(after_commit)
+
+
+@contextmanager
+def pipelined() -> Iterator[None]:
+    """Send the statements inside without waiting for each one's answer (psycopg's pipeline mode).
+
+    Only for statements whose results are not read: nothing inside may depend on a row count.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
+
+
+def _insert_logs(entries: list[ExecutionLog]) -> None:
+    """Insert log lines without reading their ids back (bulk_create's RETURNING would end the pipeline)."""
+    if not entries:
+        return
+    quote = connection.ops.quote_name
+    fields = [f for f in ExecutionLog._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(ExecutionLog._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 (names from the model)
+    rows = [[f.get_db_prep_save(f.pre_save(entry, True), connection) for f in fields] for entry in entries]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _save_steps(steps: list[StepRun]) -> None:
@@ -257,12 +319,10 @@ def default_ports(node: Node) -> list[str]:
     return list(ports[:1]) if len(ports) > 1 and node_type.dynamic_outputs is None else list(ports)
 
 
-def locked_step(step_id: int, *, execution_id: Any = None) -> tuple[Run, StepRun] | None:
+def locked_step(step_id: int, *, execution_id: Any = None, reuse: Run | None = None) -> tuple[Run, StepRun] | None:
     """The run of step ``step_id``, locked for this transaction, and the step in it; None when either is
     gone or the run has ended. Every change to a running run goes through here (or :func:`load_run`)."""
-    if execution_id is None:
-        execution_id = StepRun.objects.filter(pk=step_id).values_list("execution_id", flat=True).first()
-    run = load_run(execution_id) if execution_id else None
+    run = load_run(execution_id, step_id=step_id, reuse=reuse)
     if run is None or run.execution.is_finished:
         return None
     step = next((s for s in run.steps.values() if s.pk == step_id), None)

@@ -200,6 +200,41 @@ def test_worker_killed_mid_step_and_the_run_still_finishes_once(make_workflow, t
     assert ExecutionLog.objects.filter(execution=execution, message__contains="was lost").count() == 1
 
 
+def test_worker_killed_in_an_eager_chain_repeats_only_the_step_it_was_in(make_workflow, tmp_path, settings):
+    env = private_queue(settings, "eagerkill")
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    definition = linear(
+        node("start", "trigger.manual"),
+        node("a", "test.slow", seconds=0.05, marker_dir=str(markers)),
+        node("b", "test.slow", first_attempt_seconds=60, seconds=0.05, marker_dir=str(markers)),
+        node("c", "test.slow", seconds=0.05, marker_dir=str(markers)),
+        node("d", "test.flaky", value="d"),
+    )
+    log = tmp_path / "workers.log"
+    first = worker_process(env, log)
+    second = None
+    try:
+        execution = start(make_workflow(definition))
+        wait_for(lambda: list(markers.glob("b.1.*.started")), timeout=60)  # b followed a in a's task
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        second = worker_process(env, log)
+        assert wait_for(lambda: recovery.sweep().lost_steps_rerun, timeout=30, interval=0.5) == 1
+        execution = wait_finished(execution.pk, timeout=60)
+    finally:
+        for worker in (first, second):
+            if worker and worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(20)
+    assert execution.status == "completed", log.read_text()[-3000:]
+    ran = sorted(p.name.split(".")[0] + p.name.split(".")[1] + p.suffix for p in markers.iterdir())
+    # a once, b twice (the attempt the kill cut short, then the one the sweep sent), c once.
+    assert ran == ["a1.done", "a1.started", "b1.started", "b2.done", "b2.started", "c1.done", "c1.started"]
+    attempts = dict(execution.steps.values_list("node_id", "attempt"))
+    assert attempts == {"start": 1, "a": 1, "b": 2, "c": 1, "d": 1}
+
+
 def test_events_reach_the_channel_layer_in_order(celery_worker, make_workflow):
     import asyncio
 
