@@ -1,11 +1,11 @@
-"""``python -m bench [engine|live|script|load] [--quick]``."""
+"""``python -m bench [engine|live|script|load|peers] [--quick]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-BENCHMARKS = ("engine", "live", "script", "load")
+BENCHMARKS = ("engine", "live", "script", "load", "peers")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import load
 
         return load.main(quick=args.quick)
+    if args.benchmark == "peers":
+        from bench import peers
+
+        return peers.main(quick=args.quick)
     if args.benchmark == "script":
         from bench import script
 

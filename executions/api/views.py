@@ -338,6 +338,7 @@ class WorkflowExecuteView(APIView):
             actor=request.user,
             idempotency_key=key,
             webhook_url=data.validated_data.get("webhook_url", ""),
+            start_here=data.validated_data["mode"] == "sync",
         )
         if data.validated_data["mode"] == "sync":
             return wait_and_respond(execution, created=created)

@@ -135,10 +135,21 @@ class TestExecuteRequests:
 
     def test_sync_that_does_not_end_in_time_answers_202(self, auth_client, user, settings):
         settings.FLOWBUILDER_SYNC_WAIT_SECONDS = 0.1
-        workflow = WorkflowFactory(owner=user)
+        # Its step is queued for a worker, and no worker runs in this test.
+        workflow = WorkflowFactory(
+            owner=user, definition=linear(node("start", "trigger.manual"), node("f", "test.flaky", value=1))
+        )
         response = execute(auth_client, workflow, {"input_data": {"n": 1}, "mode": "sync"})
         assert response.status_code == 202, response.content
-        assert response.json()["status"] == "queued"
+        assert response.json()["status"] == "running"
+
+    def test_sync_starts_the_run_in_the_request(self, auth_client, user, settings):
+        """Trigger and inline nodes run in the request that waits for them: no worker is needed."""
+        workflow = WorkflowFactory(owner=user, definition=simple_definition())
+        response = execute(auth_client, workflow, {"input_data": {"n": 4}, "mode": "sync"})
+        assert response.status_code == 200, response.content
+        assert response.json()["status"] == "completed"
+        assert response.json()["output_data"] == {"result": 8}
 
     @pytest.mark.parametrize(
         ("body", "field"),

@@ -24,7 +24,8 @@ The modules, each depending only on those above it:
 * ``results``: recording an attempt's output, failure (and retry) or wait;
 * ``advance``: readiness and the decision loop, inline nodes;
 * ``start``: a run's start;
-* ``dispatched``: dispatched steps (claim, execute, record) and steps of dead workers;
+* ``dispatched``: dispatched steps (claim, execute, record, go on with the run's next: eager
+  continuation), the start followed by the first of them, and steps of dead workers;
 * ``waiting``: waits that end (a wake time, a decision, a child's result).
 """
 
@@ -32,9 +33,15 @@ from __future__ import annotations
 
 from executions.engine.runner.attempt import attempt
 from executions.engine.runner.children import send_start
-from executions.engine.runner.dispatched import claim_step, complete_step, execute_step, recover_lost_step
+from executions.engine.runner.dispatched import (
+    claim_step,
+    complete_step,
+    execute_step,
+    recover_lost_step,
+    start_execution,
+)
 from executions.engine.runner.finish import cancel_execution
-from executions.engine.runner.start import start_execution
+from executions.engine.runner.start import start_here
 from executions.engine.runner.state import WORKER_NAME, Outcome, Run, graph_for_version, load_run, save_run
 from executions.engine.runner.waiting import child_finished, resume_step, wake_due_step
 
@@ -55,5 +62,6 @@ __all__ = [
     "save_run",
     "send_start",
     "start_execution",
+    "start_here",
     "wake_due_step",
 ]

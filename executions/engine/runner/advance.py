@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
+
+from django.conf import settings
 
 from executions.engine import context as node_context
 from executions.engine.definition import Node
 from executions.engine.runner.attempt import attempt
 from executions.engine.runner.finish import maybe_finish
 from executions.engine.runner.results import apply_outcome
-from executions.engine.runner.state import Run, default_ports, reachable_nodes, save_run
+from executions.engine.runner.state import WORKER_NAME, Run, default_ports, reachable_nodes, save_run
 from executions.engine.types import Inbound, NodeContext, NodeType, Readiness
 from executions.models import Execution, StepRun
 from flowbuilder import clock
@@ -129,6 +133,46 @@ def run_inline(run: Run, step: StepRun) -> None:
         node, build, retries=False, label=f"Inline node {node.id}", inline=True, deadline=run.execution.deadline
     )
     apply_outcome(run, step, outcome)
+
+
+def claim(run: Run, step: StepRun) -> None:
+    step.status = StepRun.Status.RUNNING
+    step.attempt += 1
+    step.started_at = clock.now()
+    step.lease_expires_at = run.now + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
+    step.worker = WORKER_NAME
+    step.next_attempt_at = None
+    step.output = None  # an attempt starts with none (and the step is then written with the one it follows)
+    run.touch(step)
+
+
+def take_next(run: Run, slice_: Slice) -> StepRun | None:
+    """Claim the first step this transaction queued for this worker, if the slice allows: answers it."""
+    if not run.queued or run.execution.is_finished or not slice_.take():
+        return None
+    step = run.steps_by_pk[run.queued.pop(0)]
+    claim(run, step)
+    return step
+
+
+class Slice:
+    """How long one task may go on taking the next step of its run itself (eager continuation).
+
+    A run's next dispatched step is run by the worker that finished the one before, without a trip
+    through the broker, for up to ``FLOWBUILDER_EAGER_MAX_STEPS`` steps and
+    ``FLOWBUILDER_EAGER_SLICE_SECONDS``; then it goes to the queue like any other, behind the work
+    of other runs, so one long run cannot hold a worker.
+    """
+
+    def __init__(self) -> None:
+        self.steps = 1  # the step the task was sent
+        self.ends = time.monotonic() + float(settings.FLOWBUILDER_EAGER_SLICE_SECONDS)
+
+    def take(self) -> bool:
+        if self.steps >= int(settings.FLOWBUILDER_EAGER_MAX_STEPS) or time.monotonic() >= self.ends:
+            return False
+        self.steps += 1
+        return True
 
 
 def advance_and_save(run: Run) -> None:

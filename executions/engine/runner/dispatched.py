@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from executions.engine import context as node_context
 from executions.engine.runner import deaths
-from executions.engine.runner.advance import advance, advance_and_save, context_for, run_node_context
+from executions.engine.runner.advance import (
+    Slice,
+    advance,
+    advance_and_save,
+    claim,
+    context_for,
+    run_node_context,
+    take_next,
+)
 from executions.engine.runner.attempt import attempt
 from executions.engine.runner.results import apply_outcome, fail_step
-from executions.engine.runner.state import WORKER_NAME, Outcome, Run, locked_step, save_run
+from executions.engine.runner.start import start_run
+from executions.engine.runner.state import Outcome, Run, locked_step, save_run
 from executions.engine.types import NodeContext, NodeType
 from executions.models import StepRun
 
@@ -36,7 +43,7 @@ def claim_step(step_id: int) -> tuple[Run, StepRun] | None:
         run, step = locked
         if not _claimable(run, step):
             return None
-        _claim(run, step)
+        claim(run, step)
         save_run(run)
     return run, step
 
@@ -47,42 +54,21 @@ def _claimable(run: Run, step: StepRun) -> bool:
     return step.next_attempt_at is None or step.next_attempt_at <= run.now + timedelta(seconds=1)
 
 
-def _claim(run: Run, step: StepRun) -> None:
-    step.status = StepRun.Status.RUNNING
-    step.attempt += 1
-    step.started_at = run.now
-    step.lease_expires_at = run.now + timedelta(seconds=settings.FLOWBUILDER_STEP_LEASE_SECONDS)
-    step.worker = WORKER_NAME
-    step.next_attempt_at = None
-    step.output = None  # an attempt starts with none (and the step is then written with the one it follows)
-    run.touch(step)
-
-
-class Slice:
-    """How long one task may go on taking the next step of its run itself (eager continuation).
-
-    A run's next dispatched step is run by the worker that finished the one before, without a trip
-    through the broker, for up to ``FLOWBUILDER_EAGER_MAX_STEPS`` steps and
-    ``FLOWBUILDER_EAGER_SLICE_SECONDS``; then it goes to the queue like any other, behind the work
-    of other runs, so one long run cannot hold a worker.
-    """
-
-    def __init__(self) -> None:
-        self.steps = 1  # the step the task was sent
-        self.ends = time.monotonic() + float(settings.FLOWBUILDER_EAGER_SLICE_SECONDS)
-
-    def take(self) -> bool:
-        if self.steps >= int(settings.FLOWBUILDER_EAGER_MAX_STEPS) or time.monotonic() >= self.ends:
-            return False
-        self.steps += 1
-        return True
-
-
 def execute_step(step_id: int) -> None:
     """Run one dispatched step end to end (claim, render, execute, record), then the run's next ones
     while the slice lasts."""
-    claimed = claim_step(step_id)
+    run_chain(claim_step(step_id), Slice())
+
+
+def start_execution(execution_id: Any) -> None:
+    """Start a run (its trigger and the inline nodes that follow), then run its first dispatched
+    step here while the slice lasts (the others go to the queue)."""
     slice_ = Slice()
+    run_chain(start_run(execution_id, slice_=slice_), slice_)
+
+
+def run_chain(claimed: tuple[Run, StepRun] | None, slice_: Slice) -> None:
+    """Run a claimed step, record it, and go on with the next one this worker claimed with it."""
     while claimed is not None:
         run, step = claimed
         outcome = _attempt(run, step)
@@ -138,10 +124,7 @@ def _record(
         run, step = locked
         apply_outcome(run, step, outcome)
         advance(run)
-        following = None
-        if run.queued and not run.execution.is_finished and slice_ is not None and slice_.take():
-            following = run.steps_by_pk[run.queued.pop(0)]
-            _claim(run, following)
+        following = take_next(run, slice_) if slice_ is not None else None
         save_run(run)
     return True, (run, following) if following is not None else None
 

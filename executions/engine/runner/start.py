@@ -7,25 +7,36 @@ from typing import Any
 from django.db import transaction
 
 from executions.engine.runner import deaths
-from executions.engine.runner.advance import advance_and_save, run_inline
+from executions.engine.runner.advance import Slice, advance, run_inline, take_next
 from executions.engine.runner.finish import finish
-from executions.engine.runner.state import load_run, save_run
+from executions.engine.runner.state import Run, load_run, save_run
 from executions.models import Execution, StepRun
 
 
-def start_execution(execution_id: Any) -> None:
-    """Run the trigger and whatever inline nodes follow; queue the first dispatched steps.
+def start_run(execution_id: Any, *, slice_: Slice | None = None) -> tuple[Run, StepRun] | None:
+    """Run the trigger and whatever inline nodes follow; queue the first dispatched steps, or, with a
+    ``slice_`` that allows it, claim the first one for this worker and answer it (run and step).
 
     Does nothing for an execution that is not queued (a duplicate delivery). A start whose
-    worker died ``FLOWBUILDER_MAX_WORKER_DEATHS`` times fails the run instead.
+    worker died ``FLOWBUILDER_MAX_WORKER_DEATHS`` times fails the run instead. The claimed step
+    runs after this returns: its worker's death is the step's, not the start's.
     """
     with deaths.counted_try(Execution, execution_id, "start_deaths", status=Execution.Status.QUEUED) as died:
         if died is None:
-            return
+            return None
         if died >= deaths.limit():
             _give_up(execution_id, died)
-        else:
-            _start(execution_id)
+            return None
+        return _start(execution_id, slice_)
+
+
+def start_here(execution_id: Any) -> None:
+    """Start a queued run in the caller's transaction (a request that waits for the run anyway): its
+    trigger and inline nodes run now, its dispatched steps are queued when the transaction commits.
+
+    Nothing is counted as a try: if the process dies, the transaction and the run die with it.
+    """
+    _start(execution_id, None)
 
 
 def _give_up(execution_id: Any, died: int) -> None:
@@ -39,20 +50,23 @@ def _give_up(execution_id: Any, died: int) -> None:
         save_run(run)
 
 
-def _start(execution_id: Any) -> None:
+def _start(execution_id: Any, slice_: Slice | None) -> tuple[Run, StepRun] | None:
     with transaction.atomic():
         run = load_run(execution_id)
         if run is None or run.execution.status != Execution.Status.QUEUED:
-            return
+            return None
         execution = run.execution
         if execution.deadline and execution.deadline <= run.now:
             finish(run, Execution.Status.TIMED_OUT, {"message": "The run timed out before it started"})
             save_run(run)
-            return
+            return None
         execution.status = Execution.Status.RUNNING
         execution.started_at = run.now
         run.log("info", f"Run started ({execution.trigger}, {execution.mode})")
         trigger = run.steps[run.graph.trigger.id]
         if trigger.status == StepRun.Status.PENDING:  # a retry reuses the trigger's result
             run_inline(run, trigger)
-        advance_and_save(run)
+        advance(run)
+        following = take_next(run, slice_) if slice_ is not None else None
+        save_run(run)
+    return (run, following) if following is not None else None

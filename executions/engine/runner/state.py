@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Field, Subquery
+from django.db.models import Field
 
 from executions import broadcast
 from executions.engine import context as node_context
@@ -162,11 +162,11 @@ def load_run(execution_id: Any = None, *, step_id: int | None = None, reuse: Run
     ``event_seq``, which every change bumps, is the one written), its steps and the outputs read
     are taken from it instead of being read again.
     """
-    # The input is read only when an inline node's expressions need it; the output never.
-    executions = Execution.objects.select_for_update().defer("input_data", "output_data")
     if execution_id is None:
-        execution_id = Subquery(StepRun.objects.filter(pk=step_id).values("execution_id")[:1])
-    execution = executions.filter(pk=execution_id).first()
+        sql, key = _locking_select("(SELECT execution_id FROM {steps} WHERE id = %s)"), step_id
+    else:
+        sql, key = _locking_select("%s"), Execution._meta.pk.get_db_prep_value(execution_id, connection)
+    execution = next(iter(Execution.objects.raw(sql, [key])), None)
     if execution is None:
         return None
     if reuse is not None and reuse.execution.event_seq == execution.event_seq:
@@ -177,6 +177,19 @@ def load_run(execution_id: Any = None, *, step_id: int | None = None, reuse: Run
     return Run(
         execution=execution, graph=graph_for_version(execution.workflow_version_id), steps=steps, now=clock.now()
     )
+
+
+@lru_cache(maxsize=4)
+def _locking_select(which: str) -> str:
+    """The execution's row, locked: the SQL the ORM would build, built once (building it costs more
+    than running it). The input is read only when an inline node's expressions need it; the output never."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(f.column) for f in Execution._meta.concrete_fields if f.name not in ("input_data", "output_data")
+    )
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    which = which.format(steps=quote(StepRun._meta.db_table))
+    return f"SELECT {columns} FROM {quote(Execution._meta.db_table)} WHERE {quote('id')} = {which}{lock}"  # noqa: S608 (names from the model)
 
 
 def save_run(run: Run) -> None:
@@ -230,26 +243,27 @@ def pipelined() -> Iterator[None]:
 
 
 def _insert_logs(entries: list[ExecutionLog]) -> None:
-    """Insert log lines without reading their ids back (bulk_create's RETURNING would end the pipeline)."""
+    """Insert log lines in one statement, without reading their ids back (RETURNING would end the pipeline)."""
     if not entries:
         return
     quote = connection.ops.quote_name
     fields = [f for f in ExecutionLog._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(ExecutionLog._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608 (names from the model)
-    rows = [[f.get_db_prep_save(f.pre_save(entry, True), connection) for f in fields] for entry in entries]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = f"INSERT INTO {quote(ExecutionLog._meta.db_table)} ({columns}) VALUES {', '.join([row] * len(entries))}"  # noqa: S608 (names from the model)
+    params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for entry in entries for f in fields]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.execute(sql, params)
 
 
 def _save_steps(steps: list[StepRun]) -> None:
-    """Write the steps that changed, in one round trip per set of fields.
+    """Write the steps that changed, in one statement per set of fields.
 
-    One parameterised UPDATE run with executemany (pipelined by psycopg):
-    Django's bulk_update builds a CASE per field and row, which cost more
-    than the writes themselves for a 40-step inline chain. Outputs and state
-    are written only where they were loaded or set.
+    On PostgreSQL one ``UPDATE … FROM (VALUES …)`` for all the rows, which goes into the run's
+    pipeline (an ``executemany`` would end it: psycopg syncs after one); elsewhere a parameterised
+    UPDATE run with ``executemany``. Django's bulk_update builds a CASE per field and row, which
+    cost more than the writes themselves for a 40-step inline chain. Outputs and state are written
+    only where they were loaded or set.
     """
     groups: dict[tuple[str, ...], list[StepRun]] = {}
     for step in steps:
@@ -257,15 +271,26 @@ def _save_steps(steps: list[StepRun]) -> None:
         extra = tuple(f for f in ("output", "state") if f not in deferred)
         groups.setdefault(extra, []).append(step)
     quote = connection.ops.quote_name
+    table = quote(StepRun._meta.db_table)
     for extra, group in groups.items():
         fields = [cast("Field[Any, Any]", StepRun._meta.get_field(name)) for name in (*STEP_STATE_FIELDS, *extra)]
-        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-        sql = f"UPDATE {quote(StepRun._meta.db_table)} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 (names from the model)
-        params = [
-            [f.get_db_prep_save(getattr(step, f.attname), connection) for f in fields] + [step.pk] for step in group
+        rows = [
+            [step.pk, *(f.get_db_prep_save(getattr(step, f.attname), connection) for f in fields)] for step in group
         ]
         with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+            if connection.vendor == "postgresql":
+                columns = ", ".join(quote(f.column) for f in fields)
+                typed = "(%s::bigint, " + ", ".join(f"%s::{f.db_type(connection)}" for f in fields) + ")"
+                values = ", ".join([typed] * len(rows))
+                assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+                cursor.execute(
+                    f"UPDATE {table} AS t SET {assignments} FROM (VALUES {values}) AS v(id, {columns}) WHERE t.id = v.id",  # noqa: S608 (names from the model)
+                    [value for row in rows for value in row],
+                )
+            else:
+                assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+                sql = f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s"  # noqa: S608 (names from the model)
+                cursor.executemany(sql, [[*row[1:], row[0]] for row in rows])
 
 
 def _log_event(entry: ExecutionLog) -> dict[str, Any]:

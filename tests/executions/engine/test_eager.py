@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from executions.engine import dispatch, runner
 from executions.models import StepRun
-from tests.engine_fixtures import InlineDispatcher
+from executions.services import execution_start
+from tests.engine_fixtures import DroppingDispatcher, InlineDispatcher
 from tests.workflows.helpers import edge, linear, node
 from workflows.services import workflow_create
 
@@ -60,17 +61,17 @@ def test_a_chain_of_dispatched_steps_is_sent_to_the_queue_once(engine, user):
     execution = engine.run(chain(user, 6))
     assert execution.status == "completed"
     assert execution.output_data == {"attempt": 1, "value": 0}
-    assert [node_of(step_id) for step_id in engine.sent] == ["s0"]  # s1..s5 followed in the same task
+    assert engine.sent == []  # the start's task went on with s0, then s1..s5
     steps = {s.node_id: s for s in execution.steps.all()}
     assert all(steps[f"s{i}"].status == "completed" and steps[f"s{i}"].attempt == 1 for i in range(6))
     assert [steps[f"s{i}"].started_at <= steps[f"s{i + 1}"].started_at for i in range(5)] == [True] * 5
 
 
 def test_the_slice_sends_the_rest_to_the_queue(engine, user, settings):
-    settings.FLOWBUILDER_EAGER_MAX_STEPS = 2  # each task runs the step it was sent and one more
+    settings.FLOWBUILDER_EAGER_MAX_STEPS = 2  # each task runs two steps (a start counts as one)
     execution = engine.run(chain(user, 6))
     assert execution.status == "completed"
-    assert [node_of(step_id) for step_id in engine.sent] == ["s0", "s2", "s4"]
+    assert [node_of(step_id) for step_id in engine.sent] == ["s1", "s3", "s5"]
 
 
 def test_no_eager_steps_when_the_slice_is_zero(engine, user, settings):
@@ -100,9 +101,8 @@ def test_parallel_branches_beyond_the_first_go_to_the_queue(engine, user):
     execution = engine.run(workflow_create(owner=user, name="fan", definition=definition))
     assert execution.status == "completed"
     assert execution.output_data == ["left", "right"]
-    # a was sent; one branch followed a in its task, the other was sent to be run by another worker.
-    sent = [node_of(step_id) for step_id in engine.sent]
-    assert sent in (["a", "left"], ["a", "right"])
+    # The start went on with a, then with one branch; the other was sent to be run by another worker.
+    assert [node_of(step_id) for step_id in engine.sent] in (["left"], ["right"])
 
 
 def test_a_retry_waits_for_its_backoff_on_the_queue(engine, user):
@@ -124,9 +124,10 @@ def test_a_retry_waits_for_its_backoff_on_the_queue(engine, user):
     assert execution.steps.get(node_id="b").attempt == 2
 
 
-def test_a_cancelled_run_stops_its_eager_chain(engine, user):
+def test_a_cancelled_run_stops_its_eager_chain(engine, user, settings):
     from executions.engine.runner import cancel_execution
 
+    settings.FLOWBUILDER_EAGER_MAX_STEPS = 1  # the start leaves s0 to the queue
     holding = Holding()
     dispatch.install(holding)
     execution = engine.run(chain(user, 3))
@@ -139,24 +140,22 @@ def test_a_cancelled_run_stops_its_eager_chain(engine, user):
 
 
 def _statements_to_run(user, steps: int, django_capture_on_commit_callbacks) -> int:
-    """Statements a worker sends for a run of ``steps`` dispatched steps, from its first step to its end."""
-    holding = Holding()
-    dispatch.install(holding)
+    """Statements a worker sends for a run of ``steps`` dispatched steps, from its start to its end."""
+    dropping = DroppingDispatcher()
+    dispatch.install(dropping)
     with django_capture_on_commit_callbacks(execute=True):
-        from executions.services import execution_start
-
-        execution_start(workflow=chain(user, steps, name=f"chain{steps}"), input_data={})
-    (first,) = holding.sent
+        execution, _ = execution_start(workflow=chain(user, steps, name=f"chain{steps}"), input_data={})
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
-        runner.execute_step(first)
-    assert StepRun.objects.get(pk=first).execution.status == "completed"
-    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    return len(statements)
+        runner.start_execution(execution.pk)
+    execution.refresh_from_db()
+    assert execution.status == "completed"
+    assert dropping.deferred == []  # nothing was sent to the queue
+    return len([q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))])
 
 
 def test_an_eager_step_costs_three_statements(inline_engine, user, django_capture_on_commit_callbacks):
     short = _statements_to_run(user, 4, django_capture_on_commit_callbacks)
     long = _statements_to_run(user, 12, django_capture_on_commit_callbacks)
     # Each step more: lock the run (its steps are the ones this worker wrote), then one pipelined
-    # write of the step's result and the next step's claim, and the run's state.
+    # write of the step's result and the next step's claim (one statement), and the run's state.
     assert (long - short) / 8 <= 3, (short, long)
