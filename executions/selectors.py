@@ -160,7 +160,7 @@ async def _wait_for_events(group: str, timeout: float, ask: Callable[[], Awaitab
 def execution_wait(execution_id: Any, timeout: float) -> Execution:
     """The run once it has finished, or as it is when ``timeout`` seconds have passed."""
     wait_on_run(execution_id, timeout, lambda status: True if status in Execution.FINISHED else None)
-    return Execution.objects.get(pk=execution_id)
+    return execution_detail(execution_id)
 
 
 # --- live updates (executions/live) -------------------------------------------------------

@@ -145,14 +145,14 @@ def execution_start(
             return _replayed(existing, input_data), False
     else:
         execution.save()
-    StepRun.objects.bulk_create(step_rows(execution, version.definition))
+    steps = StepRun.objects.bulk_create(step_rows(execution, version.definition))
     # In this transaction, before the start is queued: what listeners record (outgoing events) is
     # stored with the run, and before anything it records of the run's end.
     execution_started.send(sender=Execution, execution=execution)
     if held:
         ExecutionLog.objects.create(execution=execution, message=hold_reason)
     elif start_here:
-        runner.start_here(execution.pk)
+        runner.start_here(execution, steps)
     else:
         _queue_start(execution)
     audit_record(

@@ -35,8 +35,13 @@ def _run_started(sender: Any, execution: Execution, **kwargs: Any) -> None:
     if not _makes_events(execution):
         return
     try:
+        # Read first, outside a savepoint: most owners have no subscription, and then there is
+        # nothing to record (a savepoint costs two round trips).
+        subscriptions = services.active_subscriptions(execution.owner_id)
+        if not subscriptions:
+            return
         with transaction.atomic():
-            services.execution_started_emit(execution=execution)
+            services.execution_started_emit(execution=execution, subscriptions=subscriptions)
     except Exception:
         logger.exception("Could not record the webhook event of run %s starting", execution.pk)
 
@@ -46,8 +51,11 @@ def _run_finished(sender: Any, execution: Execution, **kwargs: Any) -> None:
     if not _makes_events(execution):
         return
     try:
+        subscriptions = services.active_subscriptions(execution.owner_id)
+        if not subscriptions and not execution.webhook_url:
+            return
         with transaction.atomic():
-            services.execution_finished_emit(execution=execution)
+            services.execution_finished_emit(execution=execution, subscriptions=subscriptions)
     except Exception:
         logger.exception("Could not record the webhook event of run %s ending", execution.pk)
 

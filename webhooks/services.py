@@ -163,20 +163,20 @@ def event_emit(
     occurrence: str = "",
     execution_id: Any = None,
     run_webhook_url: str = "",
+    subscriptions: list[WebhookSubscription] | None = None,
 ) -> list[WebhookDelivery]:
     """Deliver ``event`` to every active subscription of ``owner_id`` that wants it, and to ``run_webhook_url``.
 
-    ``data`` may be a function, called only if someone is listening.
+    ``subscriptions`` are the owner's active ones when the caller has read them already
+    (:func:`active_subscriptions`). ``data`` may be a function, called only if someone is listening.
     ``occurrence`` names this happening of the event (``execution:<id>``):
     emitting it again creates nothing new. Answers the rows created; their
     tasks are queued on commit.
     """
+    if subscriptions is None:
+        subscriptions = active_subscriptions(owner_id)
     targets: list[tuple[WebhookSubscription | None, str]] = [
-        (subscription, subscription.url)
-        for subscription in WebhookSubscription.objects.filter(owner_id=owner_id, is_active=True).only(
-            "id", "url", "events", "workflow_id"
-        )
-        if subscription.wants(event, workflow_id)
+        (subscription, subscription.url) for subscription in subscriptions if subscription.wants(event, workflow_id)
     ]
     if run_webhook_url:
         targets.append((None, run_webhook_url))
@@ -229,9 +229,19 @@ def _deliveries_create(
     return created
 
 
-def execution_started_emit(*, execution: Any) -> list[WebhookDelivery]:
+def active_subscriptions(owner_id: Any) -> list[WebhookSubscription]:
+    """The owner's active subscriptions, with what :func:`event_emit` reads of them."""
+    return list(
+        WebhookSubscription.objects.filter(owner_id=owner_id, is_active=True).only("id", "url", "events", "workflow_id")
+    )
+
+
+def execution_started_emit(
+    *, execution: Any, subscriptions: list[WebhookSubscription] | None = None
+) -> list[WebhookDelivery]:
     """``workflow.execution.started`` for a top-level, live run."""
     return event_emit(
+        subscriptions=subscriptions,
         owner_id=execution.owner_id,
         event=Event.EXECUTION_STARTED,
         data=lambda: events.execution_data(execution, Event.EXECUTION_STARTED),
@@ -241,10 +251,13 @@ def execution_started_emit(*, execution: Any) -> list[WebhookDelivery]:
     )
 
 
-def execution_finished_emit(*, execution: Any) -> list[WebhookDelivery]:
+def execution_finished_emit(
+    *, execution: Any, subscriptions: list[WebhookSubscription] | None = None
+) -> list[WebhookDelivery]:
     """``workflow.execution.completed`` or ``.failed`` for a top-level live run, to subscriptions and its webhook_url."""
     event = events.execution_event(execution.status)
     return event_emit(
+        subscriptions=subscriptions,
         owner_id=execution.owner_id,
         event=event,
         data=lambda: events.execution_data(execution, event),

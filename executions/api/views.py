@@ -60,7 +60,11 @@ def visible_workflow(request: Request, workflow_id: Any, needed: str) -> Workflo
 
 
 def detail_response(execution_id: Any, http_status: int = status.HTTP_200_OK) -> Response:
-    execution = selectors.execution_detail(execution_id)
+    return run_response(selectors.execution_detail(execution_id), http_status)
+
+
+def run_response(execution: Execution, http_status: int = status.HTTP_200_OK) -> Response:
+    """The full run (as ``execution_detail`` loads it) with its steps."""
     execution.ordered_steps = selectors.execution_steps(execution)
     return Response(s.ExecutionDetailSerializer(execution).data, status=http_status)
 
@@ -87,9 +91,11 @@ def idempotency_key(request: Request) -> str | None:
 
 def wait_and_respond(execution: Execution, *, created: bool) -> Response:
     """The sync answer: the full run if it ends within the bound, else the short 202 (200 if replayed)."""
+    if execution.is_finished:  # it ran to its end in the request (inline nodes only)
+        return detail_response(execution.pk)
     execution = selectors.execution_wait(execution.pk, settings.FLOWBUILDER_SYNC_WAIT_SECONDS)
     if execution.is_finished:
-        return detail_response(execution.pk)
+        return run_response(execution)
     return accepted_response(execution, created=created)
 
 
