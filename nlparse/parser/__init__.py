@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 # The longest description taken, in characters (the API refuses longer ones at the field).
 MAX_TEXT_LENGTH = 4000
 NO_TRIGGER_PENALTY = 0.9
+# Each assumption the trigger needed (no time zone: UTC; "every morning": 09:00) costs this share.
+GUESS_PENALTY = 0.95
 
 
 def read(text: str) -> list[Clause]:
@@ -94,6 +96,8 @@ def parse_text(text: str) -> ParseResult:
     confidence = understood_share(text, clauses)
     if plan.trigger is None:
         confidence *= NO_TRIGGER_PENALTY
+    else:
+        confidence *= GUESS_PENALTY ** len(plan.trigger.notes)
     return ParseResult(definition=report.definition, confidence=round(confidence, 2), warnings=warnings)
 
 

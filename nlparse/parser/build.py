@@ -25,7 +25,9 @@ _LLM_INSTRUCTIONS = {
     "summarise": "Summarise the following",
     "summarize": "Summarize the following",
     "summary": "Summarise the following",
-    "translate": "Translate the following into English",
+    "translate": "Translate the following",
+    "compare": "Compare the following",
+    "comparison": "Compare the following",
     "classify": "Classify the following",
     "categorise": "Categorise the following",
     "categorize": "Categorize the following",
@@ -53,6 +55,14 @@ class _Source:
         if self.node_type == "llm":
             return f"{base}.text"
         return base
+
+    def text(self, trigger_kind: str) -> str:
+        """A template rendering it as text, for fields that take text (an e-mail body, a Slack
+        message): the LLM's text as it is, anything else as JSON."""
+        expression = self.expression(trigger_kind)
+        if self.node_type == "llm":
+            return f"{{{{ {expression} }}}}"
+        return f"{{{{ {expression} | tojson(indent=2) }}}}"
 
 
 @dataclass
@@ -134,7 +144,14 @@ class _Builder:
                 merge_id = self.add("merge", "merge", "Merge branches", {"mode": "wait_all"}, lane)
                 self.connect(frontier, merge_id)
                 frontier, source = [(merge_id, None)], _Source(merge_id, "merge")
-            if isinstance(step, ActionItem):
+            if isinstance(step, ActionItem) and step.kind == "http" and step.slots.get("urls"):
+                frontier, source = self.several_requests(step, frontier, source, lane)
+            elif isinstance(step, ActionItem):
+                if step.kind == "llm" and step.slots.get("url"):  # "summarise https://…": fetch it first
+                    fetch = ActionItem("http", step.span, {"method": "GET", "url": step.slots["url"]})
+                    node_id, node_type, port = self.action(fetch, source, lane)
+                    self.connect(frontier, node_id)
+                    frontier, source = [(node_id, port)], _Source(node_id, node_type)
                 node_id, node_type, port = self.action(step, source, lane)
                 self.connect(frontier, node_id)
                 frontier, source = [(node_id, port)], _Source(node_id, node_type)
@@ -144,11 +161,44 @@ class _Builder:
                 frontier, source = self.loop(step, frontier, source, lane)
         return frontier, source
 
+    def several_requests(
+        self, step: ActionItem, frontier: list[tuple[str, str | None]], source: _Source, lane: int
+    ) -> tuple[list[tuple[str, str | None]], _Source]:
+        """ "Fetch A and B": a request each, one after the other, then their bodies together in a list."""
+        bodies = []
+        for url in step.slots["urls"]:
+            item = ActionItem("http", step.span, {**step.slots, "url": url, "urls": None})
+            node_id, node_type, port = self.action(item, source, lane)
+            self.connect(frontier, node_id)
+            frontier = [(node_id, port)]
+            bodies.append(_Source(node_id, node_type).expression(self.trigger_kind))
+        config = {"value": "{{ [" + ", ".join(bodies) + "] }}"}
+        combine_id = self.add("responses", "transform", "The responses together", config, lane)
+        self.connect(frontier, combine_id)
+        return [(combine_id, None)], _Source(combine_id, "transform")
+
     def condition(
         self, step: Condition, frontier: list[tuple[str, str | None]], source: _Source, lane: int
     ) -> tuple[list[tuple[str, str | None]], _Source]:
         head = step.head
-        if head.op == "failed" and source.node_id is not None and source.node_type not in ("merge", "condition"):
+        if head.op == "error_answer" and source.node_type == "http_request":
+            # "if it returns an error": a condition on the answer's status; the request must then not
+            # fail on an error status itself.
+            self.nodes[self.index_of(source.node_id)]["config"]["fail_on_status"] = False
+            cond_id = self.add(
+                "check",
+                "condition",
+                "If the answer is an error",
+                {"expression": f"{{{{ steps.{source.node_id}.output.status >= 400 }}}}"},
+                lane,
+            )
+            self.connect(frontier, cond_id)
+            then_start, else_start = [(cond_id, "true")], [(cond_id, "false")]
+        elif (
+            head.op in ("failed", "error_answer")
+            and source.node_id is not None
+            and source.node_type not in ("merge", "condition")
+        ):
             # "if it fails": the failing step's error port, not a condition node.
             node = self.nodes[self.index_of(source.node_id)]
             node["on_error"] = "error_port"
@@ -220,7 +270,7 @@ class _Builder:
         if kind == "email":
             return self.email(item, result, source, lane), "email", None
         if kind == "slack":
-            config = {"credential": "", "text": slots.get("text") or result}
+            config = {"credential": "", "text": slots.get("text") or source.text(self.trigger_kind)}
             node_id = self.add("slack", "slack", "Post to Slack", config, lane)
             message = "Choose the Slack webhook credential to post with (credentials cannot be guessed)"
             if slots.get("channel"):
@@ -239,6 +289,8 @@ class _Builder:
         if kind == "llm":
             task = slots.get("task", "answer")
             instruction = _LLM_INSTRUCTIONS.get(task, f"{task.capitalize()} the following")
+            if task == "translate":
+                instruction = f"Translate the following into {slots.get('language', 'English')}"
             config = {"credential": "", "prompt": f"{instruction}:\n\n{result}"}
             if slots.get("model"):
                 config["model"] = slots["model"]
@@ -294,7 +346,7 @@ class _Builder:
         config: dict[str, Any] = {
             "to": recipients[0] if len(recipients) == 1 else (recipients or ""),
             "subject": subject or "Workflow update",
-            "body": slots.get("body") or result,
+            "body": slots.get("body") or source.text(self.trigger_kind),
         }
         node_id = self.add("email", "email", f"Email {', '.join(recipients) or 'someone'}"[:200], config, lane)
         if not recipients:

@@ -9,6 +9,7 @@ most words wins.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from functools import cache
@@ -53,7 +54,7 @@ def read_clause(text: str, offset: int) -> ClauseReading | None:
         tree = clause_parser().parse(text)
     except LarkError:
         return None
-    reader = _Reader(offset)
+    reader = _Reader(offset, text)
     try:
         items = reader.transform(tree)
     except _Unreadable:
@@ -135,9 +136,10 @@ SchedulePart = Callable[[Recurrence], None]
 class _Reader(Transformer):
     """Tree → items. Positions are made absolute with ``offset``; filler spans are collected."""
 
-    def __init__(self, offset: int) -> None:
+    def __init__(self, offset: int, text: str = "") -> None:
         super().__init__()
         self.offset = offset
+        self.text = text
         self.fillers: list[Span] = []
 
     def _span(self, meta: Any) -> Span:
@@ -198,7 +200,10 @@ class _Reader(Transformer):
         if recurrence.every is None and not (
             recurrence.daily or recurrence.days_of_week or recurrence.day_of_month or recurrence.month
         ):
-            raise _Unreadable("a time or zone alone is not a schedule")
+            if not recurrence.times:
+                raise _Unreadable("a zone alone is not a schedule")
+            recurrence.daily = True  # "at 7:30 Sydney time": a time of day, so every day
+            recurrence.note("A time with no day: read as every day")
         cron = recurrence.to_cron()
         config = {"cron": cron, "timezone": recurrence.timezone or "UTC"}
         if recurrence.timezone is None:
@@ -211,6 +216,18 @@ class _Reader(Transformer):
             raise _Unreadable("every 0")
         name = UNIT_OF_WORD[str(unit).lower()]
         return lambda r: setattr(r, "every", (count, name))
+
+    def times_a_day(self, meta: Any, children: list[Any]) -> SchedulePart:
+        counts = [c for c in self._clean(children) if isinstance(c, float)]
+        per_day = int(counts[0]) if counts else 2
+        if not 1 <= per_day <= 24 or (counts and counts[0] != per_day):
+            raise _Unreadable(f"{counts[0]} times a day")
+
+        def apply(r: Recurrence) -> None:
+            r.daily = True
+            r.per_day = per_day
+
+        return apply
 
     def every_unit(self, meta: Any, children: list[Any]) -> SchedulePart:
         name = UNIT_OF_WORD[str(self._clean(children)[0]).lower()]
@@ -245,20 +262,40 @@ class _Reader(Transformer):
     def every_morning(self, meta: Any, children: list[Any]) -> SchedulePart:
         def apply(r: Recurrence) -> None:
             r.daily = True
-            if not r.times:
-                r.times.append((9, 0))
-                r.note("'Morning' read as 09:00")
+            r.default_time = ((9, 0), "'Morning' read as 09:00")
 
         return apply
 
     def every_evening(self, meta: Any, children: list[Any]) -> SchedulePart:
         def apply(r: Recurrence) -> None:
             r.daily = True
-            if not r.times:
-                r.times.append((18, 0))
-                r.note("'Evening' read as 18:00")
+            r.default_time = ((18, 0), "'Evening' read as 18:00")
 
         return apply
+
+    def minute_spec(self, meta: Any, children: list[Any]) -> SchedulePart:
+        minute = int(float(_tokens(children, "NUMBER")[0]))
+        if not 0 <= minute <= 59:
+            raise _Unreadable(f"minute {minute}")
+
+        def apply(r: Recurrence) -> None:
+            r.minute = minute
+            if r.every is None and not r.daily:
+                r.every = (1, "hour")
+
+        return apply
+
+    def daypart_clock(self, meta: Any, children: list[Any]) -> tuple[int, int]:
+        number = _tokens(children, "NUMBER", "NUMBER_WORD")[0]
+        text = str(number).lower()
+        hour = lexicon.NUMBER_WORDS.get(text) if text in lexicon.NUMBER_WORDS else float(text)
+        part = str(_tokens(children, "DAYPART")[0]).lower() if _tokens(children, "DAYPART") else "night"
+        if hour is None or hour != int(hour) or not 1 <= hour <= 12:
+            raise _Unreadable(f"hour {text}")
+        hour = int(hour) % 12
+        if part in ("afternoon", "evening") or (part == "night" and hour >= 6):
+            hour += 12
+        return hour, 0
 
     def weekdays(self, meta: Any, children: list[Any]) -> SchedulePart:
         return lambda r: r.days_of_week.extend([1, 2, 3, 4, 5])
@@ -332,6 +369,8 @@ class _Reader(Transformer):
 
     def clock(self, meta: Any, children: list[Any]) -> tuple[int, int]:
         token = children[0]
+        if isinstance(token, tuple):  # daypart_clock
+            return token
         if token.type == "NUMBER":  # "at 9": an hour on the 24-hour clock
             if "." in token or not 0 <= int(token) <= 23:
                 raise _Unreadable(f"hour {token}")
@@ -383,8 +422,14 @@ class _Reader(Transformer):
     # --- actions -------------------------------------------------------------------------
 
     def http_get(self, meta: Any, children: list[Any]) -> ActionItem:
-        url = str(_tokens(children, "URL")[0])
-        return ActionItem("http", self._span(meta), {"method": "GET", "url": url})
+        urls = [str(t) for t in _tokens(children, "URL")]
+        slots: dict[str, Any] = {"method": "GET", "url": urls[0]}
+        if len(urls) > 1:  # "fetch A and B": one request each, their results together
+            slots["urls"] = urls
+        return ActionItem("http", self._span(meta), slots)
+
+    def bare_url(self, meta: Any, children: list[Any]) -> Token:
+        return children[0]
 
     def http_post(self, meta: Any, children: list[Any]) -> ActionItem:
         url = str(_tokens(children, "URL")[0])
@@ -434,7 +479,10 @@ class _Reader(Transformer):
         return ActionItem("slack", self._span(meta), slots)
 
     def slack_text(self, meta: Any, children: list[Any]) -> _SlackText:
-        return _SlackText(_first(children, _Text))
+        text = _first(children, _Text)
+        if text is None:  # a bare quoted message: "send a Slack message 'good morning'"
+            text = _unquote(str(_tokens(children, "QUOTED")[0]))
+        return _SlackText(text)
 
     def duration(self, meta: Any, children: list[Any]) -> float:
         count, unit = self._clean(children)[:2]
@@ -464,12 +512,25 @@ class _Reader(Transformer):
 
     def llm_task(self, meta: Any, children: list[Any]) -> ActionItem:
         verb = str(_tokens(children, "LLM_VERB")[0]).lower()
-        return ActionItem("llm", self._span(meta), {"task": verb, **self._model(children)})
+        slots: dict[str, Any] = {"task": verb, **self._model(children), **self._language(meta, children)}
+        urls = _tokens(children, "URL")
+        if urls:  # "summarise https://…": what is at the address, fetched first
+            slots["url"] = str(urls[0])
+        return ActionItem("llm", self._span(meta), slots)
 
     def llm_ask(self, meta: Any, children: list[Any]) -> ActionItem:
         verbs = _tokens(children, "LLM_VERB")
         task = str(verbs[0]).lower() if verbs else "answer"
-        return ActionItem("llm", self._span(meta), {"task": task, **self._model(children)})
+        slots = {"task": task, **self._model(children), **self._language(meta, children)}
+        return ActionItem("llm", self._span(meta), slots)
+
+    def _language(self, meta: Any, children: list[Any]) -> dict[str, str]:
+        """The language a translation goes to ("translate it to French", "into German")."""
+        words = self.text[meta.start_pos : meta.end_pos].split() if not getattr(meta, "empty", True) else []
+        for before, word in itertools.pairwise(w.strip(".,;:!?'\"") for w in words):
+            if before.lower() in ("to", "into", "in") and word.lower() in lexicon.LANGUAGES:
+                return {"language": word.capitalize()}
+        return {}
 
     def _model(self, children: list[Any]) -> dict[str, str]:
         nouns = [str(t) for t in _tokens(children, "AI_NOUN")]
@@ -510,7 +571,8 @@ class _Reader(Transformer):
 
     def if_failed(self, meta: Any, children: list[Any]) -> IfItem:
         subject = _first(children, _Subject_ref)
-        return IfItem(self._span(meta), subject=subject.words, op="failed")
+        op = "error_answer" if _tokens(children, "ERROR_ANSWER") else "failed"
+        return IfItem(self._span(meta), subject=subject.words, op=op)
 
     def subject_ref(self, meta: Any, children: list[Any]) -> _Subject_ref:
         ref = _Subject_ref()

@@ -2,8 +2,9 @@
 
 A condition's "then" branch runs to the end of its sentence; an "otherwise"
 (in the same sentence or at the start of a later one) opens its other
-branch. A loop's body runs to the end of its sentence. What follows goes on
-after them.
+branch. A loop's body runs to the end of its sentence or to a "then" ("for
+each item call X, then email ops": the e-mail comes once, after the loop).
+What follows goes on after them.
 """
 
 from __future__ import annotations
@@ -30,11 +31,17 @@ def assemble(clauses: list[Clause]) -> Plan:
     sentence = None
     # The condition an "otherwise" may still attach to, and the list it sits in.
     open_condition: tuple[Condition, list[Step]] | None = None
+    # The loop whose body is being filled, and the list it sits in.
+    open_loop: tuple[Loop, list[Step]] | None = None
 
     for clause in clauses:
         if clause.sentence != sentence:
             sentence = clause.sentence
             target = plan.steps
+            open_loop = None
+        elif clause.after_then and open_loop is not None and target is open_loop[0].body:
+            target = open_loop[1]
+            open_loop = None
         for item in clause.reading.items:
             if isinstance(item, TriggerItem):
                 if plan.trigger is None:
@@ -69,6 +76,7 @@ def assemble(clauses: list[Clause]) -> Plan:
             elif isinstance(item, LoopItem):
                 loop = Loop(head=item)
                 target.append(loop)
+                open_loop = (loop, target)
                 if item.action is not None:
                     loop.body.append(item.action)
                 target = loop.body

@@ -42,6 +42,9 @@ class Recurrence:
     hour_range: tuple[int, int] | None = None
     timezone: str | None = None
     daily: bool = False
+    per_day: int | None = None  # "twice a day", "3 times a day"
+    minute: int | None = None  # "every hour at minute 15"
+    default_time: tuple[tuple[int, int], str] | None = None  # "every morning": 09:00 unless a time is given
     notes: list[Note] = field(default_factory=list)
 
     def note(self, message: str) -> None:
@@ -75,7 +78,7 @@ class Recurrence:
                 else:
                     minute, hour = _step(n, 60, self), "*"
             elif unit == "hour":
-                minute = str(self.times[0][1]) if self.times else "0"
+                minute = str(self.minute if self.minute is not None else self.times[0][1] if self.times else 0)
                 hour = _step(n, 24, self)
             elif unit == "day":
                 minute, hour = self._time_fields()
@@ -110,6 +113,19 @@ class Recurrence:
         return cron
 
     def _time_fields(self) -> tuple[str, str]:
+        if not self.times and self.default_time is not None:
+            time, message = self.default_time
+            self.times.append(time)
+            self.note(message)
+        if not self.times and self.per_day:
+            # As many runs as asked, spread over the working day from 09:00 (twice: 09:00 and 17:00).
+            hours = [9 + round(i * 8 / (self.per_day - 1)) for i in range(self.per_day)] if self.per_day > 1 else [9]
+            if self.per_day > 9:
+                hours = [round(i * 24 / self.per_day) for i in range(self.per_day)]
+            self.times.extend((hour, 0) for hour in hours)
+            self.note(f"No times given; it runs at {', '.join(f'{h:02d}:00' for h in hours)}")
+        if self.per_day and self.times and len(self.times) != self.per_day:
+            self.note(f"{self.per_day} times a day, but {len(self.times)} times given; it runs at the times given")
         if not self.times:
             self.note("No time given; it runs at midnight (00:00)")
             return "0", "0"

@@ -32,7 +32,9 @@ _ALWAYS_CUT_PHRASES: tuple[tuple[str, ...], ...] = (
     ("afterwards",),
     ("finally",),
     ("next",),
+    ("before",),  # "ask for approval before calling X": the approval, then the call
 )
+_ARROWS = frozenset({"\u2192", "\u27f6", "\u21d2", "\u00bb"})  # → ⟶ ⇒ »
 _CUT_BEFORE = frozenset({"otherwise", "else"})
 _MAYBE_CUT_BEFORE = frozenset({"if", "when", "for", "every", "each", "daily", "weekly", "monthly", "hourly"})
 _LIST_BULLETS = frozenset({"-", "*", "\u2022", "\u2013"})  # hyphen, star, bullet, en dash
@@ -60,6 +62,7 @@ class Chunk:
     tokens: list[Token]
     maybe: list[int]
     sentence: int
+    after_then: bool = False  # it follows "then" (or "after that", "finally"…): the next step in order
 
 
 def chunks(text: str) -> list[Chunk]:
@@ -68,14 +71,19 @@ def chunks(text: str) -> list[Chunk]:
     sentence = 0
     current: list[Token] = []
     maybe: list[int] = []
+    after_then = False
 
-    def close(*, new_sentence: bool = False) -> None:
-        nonlocal current, maybe, sentence
+    def close(*, new_sentence: bool = False, then: bool = False) -> None:
+        nonlocal current, maybe, sentence, after_then
         if any(is_word(t) for t in current):
-            result.append(Chunk(current, maybe, sentence))
+            result.append(Chunk(current, maybe, sentence, after_then))
+            after_then = False
         current, maybe = [], []
         if new_sentence:
             sentence += 1
+            after_then = False
+        if then:
+            after_then = True
 
     tokens = tokenize(text)
     index = 0
@@ -105,8 +113,13 @@ def chunks(text: str) -> list[Chunk]:
             continue
         phrase = _cut_phrase(tokens, index)
         if phrase:
-            close()
+            close(then=True)
             index += phrase
+            continue
+        arrow = _arrow(tokens, index)
+        if arrow:  # "webhook -> fetch X -> email Y": steps in order
+            close(then=True)
+            index += arrow
             continue
         if token.type == "WORD" and lowered in _CUT_BEFORE:
             close()
@@ -128,6 +141,19 @@ def _is_list_marker(tokens: list[Token], index: int) -> bool:
     return False
 
 
+def _arrow(tokens: list[Token], index: int) -> int:
+    """Length of an arrow ("->", "=>", "→") starting at ``index``, or 0."""
+    token = tokens[index]
+    if token.type != "SYMBOL":
+        return 0
+    if str(token) in _ARROWS:
+        return 1
+    following = tokens[index + 1] if index + 1 < len(tokens) else None
+    if str(token) in ("-", "=") and following is not None and str(following) == ">" and following.type == "SYMBOL":
+        return 2
+    return 0
+
+
 def _cut_phrase(tokens: list[Token], index: int) -> int:
     """Length of the always-cut phrase starting at ``index``, or 0."""
     for phrase in _ALWAYS_CUT_PHRASES:
@@ -147,6 +173,7 @@ class Clause:
     reading: ClauseReading
     sentence: int
     words: list[Token]
+    after_then: bool = False
 
 
 def best_clauses(text: str, chunk: Chunk, read: Reader) -> list[Clause]:
@@ -174,7 +201,10 @@ def best_clauses(text: str, chunk: Chunk, read: Reader) -> list[Clause]:
             if best[end] is None or candidate[0] < best[end][0]:
                 best[end] = candidate
     final = best[-1]
-    return final[1] if final else []
+    clauses = final[1] if final else []
+    if clauses and chunk.after_then:
+        clauses[0].after_then = True
+    return clauses
 
 
 def _trim(tokens: list[Token]) -> list[Token]:

@@ -218,6 +218,7 @@ def test_dry_runs_describe_the_files_they_would_send(auth_client, run_node, targ
     assert execution.status == "completed", step.error
     described = {"id": csv_file["id"], "name": "sales.csv", "content_type": "text/csv", "size": len(CSV_BYTES)}
     assert step.output == {
+        **{"status": 200, "headers": {}, "body": {}, "url": target_server.url("/echo")},  # an empty 200's keys
         "simulated": True,
         "would_send": {
             "method": "POST",

@@ -116,7 +116,11 @@ CORPUS: list[Case] = [
     Case(
         "Every morning, summarise https://news.example.com with the LLM",
         schedule("0 9 * * *"),
-        ["trigger.schedule", "llm"],
+        ["trigger.schedule", "http_request", "llm"],  # the page is fetched, then summarised
+        {
+            1: {"url": "https://news.example.com"},
+            2: {"prompt": "Summarise the following:\n\n{{ steps.fetch.output.body }}"},
+        },
     ),
     Case("every 10 min fetch https://a.example.com/x", schedule("*/10 * * * *"), ["trigger.schedule", "http_request"]),
     Case(
@@ -289,7 +293,7 @@ CORPUS: list[Case] = [
 HARD: list[tuple[str, list[str]]] = [
     ("Fetch https://a.example.com/x and frobnicate the widgets", ["Did not understand 'frobnicate the widgets'"]),
     ("Every day at 9am fetch https://a.example.com and tweet it", ["Did not understand 'tweet it'"]),
-    ("Twice a day post to Slack", ["Ignored 'Twice a day post to'"]),
+    ("Twice a day post to Slack", ["No times given; it runs at 09:00, 17:00", "No time zone given"]),
     ("Post to Slack", ["No trigger in the text", "Choose the Slack webhook credential"]),
     ("Send an email with the report", ["No recipient in the text", "No subject in the text"]),
     ("Every day fetch https://a.example.com/x", ["No time given; it runs at midnight", "No time zone given"]),

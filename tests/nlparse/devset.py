@@ -1,6 +1,7 @@
 """Score the built-in parser on sentences written outside the project.
 
-    python -m tests.nlparse.devset [PATH]    (default: ../shared/nl/dev_cases.json)
+    python -m tests.nlparse.devset [PATH]    (default: tests/nlparse/dev_cases.json, a copy of
+                                             ../shared/nl/dev_cases.json)
 
 A case is right when the definition validates, the trigger type matches (and ``cron`` and
 ``timezone`` where the case gives them), and the action node types reached from the trigger,
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 IGNORED = {"output", "transform", "merge", "webhook_response"}
-DEFAULT_PATH = Path(__file__).resolve().parents[3] / "shared" / "nl" / "dev_cases.json"
+DEFAULT_PATH = Path(__file__).with_name("dev_cases.json")
 
 
 def action_types(definition: dict[str, Any]) -> list[str]:

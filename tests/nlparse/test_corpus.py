@@ -31,3 +31,14 @@ def test_hard_sentence_warnings(text, expected):
         assert any(fragment in message for message in messages), (fragment, messages)
     assert validate_definition(result.definition).valid
     assert 0 <= result.confidence <= 1
+
+
+def test_sentences_written_outside_the_project():
+    """../shared/nl/dev_cases.json (copied here): 25 requests by people who never saw the parser."""
+    import json
+
+    from tests.nlparse.devset import DEFAULT_PATH, score
+
+    cases = json.loads(DEFAULT_PATH.read_text())
+    misses = {case["text"]: problems for case in cases if (problems := score(case))}
+    assert len(cases) - len(misses) >= 23, misses

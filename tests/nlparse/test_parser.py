@@ -212,3 +212,106 @@ def test_schedules(text, cron, note):
 def test_time_zones(phrase, zone):
     nodes = nodes_of(f"Every weekday at 9am {phrase}, post to Slack")
     assert nodes[0]["config"] == {"cron": "0 9 * * 1-5", "timezone": zone}
+
+
+# --- phrasings from outside the corpus: what the words mean, not how the corpus puts it ----------
+
+GENERAL = [
+    ("Daily at 6 in the morning fetch https://a.example.com/x", "trigger.schedule", "0 6 * * *", ["http_request"]),
+    (
+        "Run every hour at minute 15 and fetch https://a.example.com/x",
+        "trigger.schedule",
+        "15 * * * *",
+        ["http_request"],
+    ),
+    ("Whenever someone hits my webhook, email ops@example.com", "trigger.webhook", None, ["email"]),
+    ("At 7:30 Sydney time fetch https://a.example.com/x", "trigger.schedule", "30 7 * * *", ["http_request"]),
+    ("twice a day at 9am and 5pm, check https://a.example.com/q", "trigger.schedule", "0 9,17 * * *", ["http_request"]),
+    ("3 times a day check https://a.example.com/x", "trigger.schedule", "0 9,13,17 * * *", ["http_request"]),
+    ("Every morning at 7, get https://a.example.com/x", "trigger.schedule", "0 7 * * *", ["http_request"]),
+    (
+        "Call https://a.example.com, then https://b.example.com, then https://c.example.com",
+        "trigger.manual",
+        None,
+        ["http_request", "http_request", "http_request"],
+    ),
+    (
+        "Webhook trigger -> HTTP GET https://a.example.com/x -> send an e-mail to a@example.com",
+        "trigger.webhook",
+        None,
+        ["http_request", "email"],
+    ),
+    (
+        "ask my manager for approval before calling https://a.example.com/deploy",
+        "trigger.manual",
+        None,
+        ["approval", "http_request"],
+    ),
+    ("Fetch https://a.example.com/x and slack it", "trigger.manual", None, ["http_request", "slack"]),
+    ("Fetch https://a.example.com/x and alert slack", "trigger.manual", None, ["http_request", "slack"]),
+    ("At 8am send a Slack message 'stand-up'", "trigger.schedule", "0 8 * * *", ["slack"]),
+    (
+        "Fetch https://a.example.com/x and https://b.example.com/y and compare them with the LLM",
+        "trigger.manual",
+        None,
+        ["http_request", "http_request", "llm"],
+    ),
+    (
+        "for each user in https://a.example.com/users send an email to a@example.com, then post to slack",
+        "trigger.manual",
+        None,
+        ["http_request", "for_each", "slack"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "trigger", "cron", "types"), GENERAL, ids=[g[0][:50] for g in GENERAL])
+def test_phrasings_nobody_tuned_for(text, trigger, cron, types):
+    from tests.nlparse.devset import action_types
+
+    definition = parse_text(text).definition
+    assert definition["nodes"][0]["type"] == trigger
+    if cron:
+        assert definition["nodes"][0]["config"]["cron"] == cron
+    assert action_types(definition) == types
+
+
+def test_a_translation_goes_to_the_language_named():
+    result = parse_text("When a webhook is received, translate the message to French with the LLM")
+    llm = next(n for n in result.definition["nodes"] if n["type"] == "llm")
+    assert llm["config"]["prompt"].startswith("Translate the following into French:")
+
+
+def test_several_addresses_are_fetched_and_given_on_together():
+    result = parse_text("fetch https://a.example.com/x and https://b.example.com/y, then email them to a@example.com")
+    nodes = {n["id"]: n for n in result.definition["nodes"]}
+    assert nodes["responses"]["config"]["value"] == "{{ [steps.fetch.output.body, steps.fetch_2.output.body] }}"
+    assert nodes["email"]["config"]["body"] == "{{ steps.responses.output | tojson(indent=2) }}"
+
+
+def test_an_email_body_is_text():
+    """A structured result is serialised for the e-mail body (its field takes text); an LLM's text is not."""
+    fetched = parse_text("fetch https://a.example.com/x and email it to a@example.com").definition
+    email = next(n for n in fetched["nodes"] if n["type"] == "email")
+    assert email["config"]["body"] == "{{ steps.fetch.output.body | tojson(indent=2) }}"
+    summarised = parse_text("summarise https://a.example.com/x with AI and email it to a@example.com").definition
+    email = next(n for n in summarised["nodes"] if n["type"] == "email")
+    assert email["config"]["body"] == "{{ steps.summarise.output.text }}"
+
+
+def test_an_error_answer_is_a_condition_on_the_status():
+    result = parse_text("every 5 minutes check https://a.example.com and if it returns an error email a@example.com")
+    nodes = {n["id"]: n for n in result.definition["nodes"]}
+    assert nodes["check"]["config"]["expression"] == "{{ steps.fetch.output.status >= 400 }}"
+    assert nodes["fetch"]["config"]["fail_on_status"] is False  # the condition sees the error status
+
+
+def test_confidence_falls_with_each_guess():
+    sure = parse_text("every day at 9am Berlin time fetch https://a.example.com/x")
+    guessed = parse_text("every morning fetch https://a.example.com/x")  # 09:00 and UTC are guesses
+    assert sure.confidence == 1.0
+    assert guessed.confidence < sure.confidence
+    assert {w.message for w in guessed.warnings} >= {
+        "'Morning' read as 09:00",
+        "No time zone given; the schedule runs in UTC",
+    }

@@ -110,7 +110,18 @@ def slack(text: str) -> dict:
 
 def http(method: str, url: str, body: Any, headers: dict[str, str]) -> dict:
     """A non-GET ``http_request`` step's dry-run output; the credential's header shows as redacted."""
-    return {"simulated": True, "would_send": {"method": method, "url": url, "headers": headers, "body": body}}
+    answer = {"status": 200, "headers": {}, "body": {}, "url": url}  # an empty 200, as the real answer's keys
+    return {**answer, "simulated": True, "would_send": {"method": method, "url": url, "headers": headers, "body": body}}
+
+
+# What an ``llm`` step answers in a dry run besides what it would send: the real answer's keys.
+DRY_RUN_ANSWER = {
+    "text": "(no answer: a dry run does not call the model)",
+    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    "cost": 0.0,
+    "model": "gpt-4o-mini",
+    "finish_reason": "stop",
+}
 
 
 def waited(seconds: float) -> dict:
@@ -403,12 +414,13 @@ DRY_RUNS: dict[str, list[DryRun]] = {
                 "notify": mail(
                     "team@example.com",
                     "Summary: Q3 report",
-                    "(no summary: a dry run does not call the model)\n\n(Summarised by gpt-4o-mini.)",
+                    "(no answer: a dry run does not call the model)\n\n(Summarised by gpt-4o-mini.)",
                 )
             },
             steps={"empty": "skipped"},
             step_outputs={
                 "summarize": {
+                    **DRY_RUN_ANSWER,
                     "simulated": True,
                     "would_send": {
                         "url": "{openai}/v1/chat/completions",
@@ -441,12 +453,14 @@ DRY_RUNS: dict[str, list[DryRun]] = {
                 "notify": mail(
                     "team@example.com",
                     "Summary: new document",
-                    "(no summary: a dry run does not call the model)\n\n(Summarised by llama3.)",
+                    "(no answer: a dry run does not call the model)\n\n(Summarised by llama3.)",
                 )
             },
             steps={"empty": "skipped"},
             step_outputs={
                 "summarize": {
+                    **DRY_RUN_ANSWER,
+                    "model": "llama3",
                     "simulated": True,
                     "would_send": {
                         "url": "{openai}/v1/chat/completions",
@@ -550,7 +564,7 @@ DRY_RUNS: dict[str, list[DryRun]] = {
                 "destination_credential": API_KEY,
             },
             {},
-            {"synced": 2, "status": None},
+            {"synced": 2, "status": 200},  # the simulated write answers an empty 200
             step_outputs={
                 "write": http(
                     "PUT",

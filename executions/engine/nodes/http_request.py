@@ -203,7 +203,9 @@ def _simulated(method: str, url: str, request: _Request, params: dict[str, Any],
     query = {**params, **dict.fromkeys(auth.params, "[redacted]")}
     full_url = str(http.with_params(url, query))
     would_send = {"method": method, "url": full_url, "headers": shown, "body": None, **request.shown}
-    return NodeResult(output={"simulated": True, "would_send": would_send})
+    # The keys a real answer has, so what follows reads them as it will: an empty 200.
+    answer = {"status": 200, "headers": {}, "body": {}, "url": full_url}
+    return NodeResult(output={**answer, "simulated": True, "would_send": would_send})
 
 
 def _send(ctx: NodeContext, method: str, auth: http.Auth, request: _Request) -> http.Response:

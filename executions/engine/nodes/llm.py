@@ -149,7 +149,17 @@ def execute(ctx: NodeContext) -> NodeResult:
         if references:  # checked as a real run would; named, not read
             described = engine_files.describe_files(ctx, references, accept=_image_refusal)
             would_send["images"] = [info.describe() for info in described]
-        return NodeResult(output={"simulated": True, "would_send": would_send})
+        # The keys a real answer has, so what follows reads them as it will.
+        answer = {
+            "text": "(no answer: a dry run does not call the model)",
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "cost": 0.0,
+            "model": body["model"],
+            "finish_reason": "stop",
+        }
+        if schema:
+            answer["json"] = {}
+        return NodeResult(output={**answer, "simulated": True, "would_send": would_send})
     if references:
         images = engine_files.read_files(ctx, references, accept=_image_refusal)
         body["messages"] = _with_images(body["messages"], [_image_part(info, data) for info, data in images])

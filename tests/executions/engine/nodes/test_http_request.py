@@ -225,6 +225,7 @@ def test_dry_run_redacts_what_it_would_send(run, target_server, make_credential)
     )
     assert execution.status == "completed", step.error
     assert step.output == {
+        **{"status": 200, "headers": {}, "body": {}, "url": target_server.url("/echo?x=1")},  # an empty 200's keys
         "simulated": True,
         "would_send": {
             "method": "POST",
