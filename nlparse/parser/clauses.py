@@ -328,10 +328,11 @@ class _Reader(Transformer):
         return value
 
     def month_day(self, meta: Any, children: list[Any]) -> SchedulePart:
-        day = _first(self._clean(children), int)
+        day, *more = [c for c in self._clean(children) if isinstance(c, int)]
 
         def apply(r: Recurrence) -> None:
             r.day_of_month = day
+            r.more_days_of_month.extend(more)
             if r.every is None and r.month is None:
                 r.every = (1, "month")
             if day > 28:

@@ -37,6 +37,7 @@ class Recurrence:
     every: tuple[float, str] | None = None  # (count, unit): every 15 minutes
     days_of_week: list[int] = field(default_factory=list)
     day_of_month: int | None = None
+    more_days_of_month: list[int] = field(default_factory=list)  # "on the 1st and 15th"
     month: int | None = None
     times: list[tuple[int, int]] = field(default_factory=list)
     hour_range: tuple[int, int] | None = None
@@ -56,7 +57,7 @@ class Recurrence:
         if self.days_of_week:
             dow = _dow_field(self.days_of_week)
         if self.day_of_month is not None:
-            dom = str(self.day_of_month)
+            dom = ",".join(str(d) for d in sorted({self.day_of_month, *self.more_days_of_month}))
         if self.month is not None:
             month = str(self.month)
             if self.day_of_month is None:

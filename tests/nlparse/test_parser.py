@@ -248,6 +248,19 @@ GENERAL = [
         ["approval", "http_request"],
     ),
     ("Fetch https://a.example.com/x and slack it", "trigger.manual", None, ["http_request", "slack"]),
+    ("When someone submits the form, send a thank-you email to c@example.com", "trigger.webhook", None, ["email"]),
+    (
+        "On the 1st and 15th of every month at 9am, hit https://a.example.com/run",
+        "trigger.schedule",
+        "0 9 1,15 * *",
+        ["http_request"],
+    ),
+    (
+        "Webhook -> classify the message with the LLM -> post the result to slack",
+        "trigger.webhook",
+        None,
+        ["llm", "slack"],
+    ),
     ("Fetch https://a.example.com/x and alert slack", "trigger.manual", None, ["http_request", "slack"]),
     ("At 8am send a Slack message 'stand-up'", "trigger.schedule", "0 8 * * *", ["slack"]),
     (
