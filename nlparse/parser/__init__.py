@@ -24,7 +24,7 @@ from executions.engine.validation import validate_definition
 from flowbuilder.api.errors import Unprocessable
 from nlparse.parser import lexicon
 from nlparse.parser.build import build_definition
-from nlparse.parser.clauses import read_clause
+from nlparse.parser.clauses import find_schedule, read_clause
 from nlparse.parser.ir import Span
 from nlparse.parser.plan import assemble, count_actions
 from nlparse.parser.segment import Clause, best_clauses, chunks
@@ -56,6 +56,10 @@ def parse_text(text: str) -> ParseResult:
     """
     clauses = read(text)
     plan = assemble(clauses)
+    if plan.trigger is None:
+        # A schedule said inside a step ("send a daily summary at 7pm to …", "post … every morning").
+        words = [(t.start_pos, t.end_pos) for clause in clauses if clause.reading.understood for t in clause.words]
+        plan.trigger = find_schedule(text, words)
     warnings: list[ParseWarning] = [_unknown_warning(item.text, item.span) for item in plan.unknown]
     warnings.extend(_ignored_words(text, clauses))
 

@@ -48,6 +48,40 @@ def clause_parser() -> Lark:
     return Lark(grammar, parser="earley", ambiguity="resolve", propagate_positions=True)
 
 
+@cache
+def schedule_parser() -> Lark:
+    """The grammar's ``schedule`` rule alone: for a schedule said inside a step ("send a daily report at 7pm")."""
+    grammar = GRAMMAR_PATH.read_text() + "\n" + lexicon.terminals() + "\n"
+    return Lark(grammar, parser="earley", ambiguity="resolve", propagate_positions=True, start="schedule")
+
+
+# Words a schedule phrase may start with.
+_SCHEDULE_CUES = frozenset(
+    {"every", "each", "daily", "nightly", "hourly", "weekly", "monthly", "at", "on", "twice", "once", "weekdays"}
+)
+
+
+def find_schedule(text: str, words: list[tuple[int, int]]) -> TriggerItem | None:
+    """The longest schedule phrase among ``words`` (their spans in ``text``), read as a trigger; or None."""
+    best: TriggerItem | None = None
+    for i, (start, _) in enumerate(words):
+        if text[start : words[i][1]].lower() not in _SCHEDULE_CUES:
+            continue
+        for j in range(min(len(words), i + 10), i, -1):
+            end = words[j - 1][1]
+            if best is not None and end - start <= best.span[1] - best.span[0]:
+                break
+            try:
+                tree = schedule_parser().parse(text[start:end])
+                item = _Reader(start, text[start:end]).transform(tree)
+            except (LarkError, _Unreadable):
+                continue
+            if isinstance(item, TriggerItem):
+                best = item
+                break
+    return best
+
+
 def read_clause(text: str, offset: int) -> ClauseReading | None:
     """The items of ``text`` (which starts at ``offset`` in the whole text), or None if it does not parse."""
     try:

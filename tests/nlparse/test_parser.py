@@ -248,6 +248,8 @@ GENERAL = [
         ["approval", "http_request"],
     ),
     ("Fetch https://a.example.com/x and slack it", "trigger.manual", None, ["http_request", "slack"]),
+    ("Send a daily summary email at 7pm to boss@example.com", "trigger.schedule", "0 19 * * *", ["email"]),
+    ("Post a message to Slack every morning saying 'Good morning team'", "trigger.schedule", "0 9 * * *", ["slack"]),
     ("When someone submits the form, send a thank-you email to c@example.com", "trigger.webhook", None, ["email"]),
     (
         "On the 1st and 15th of every month at 9am, hit https://a.example.com/run",
