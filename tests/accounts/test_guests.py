@@ -38,7 +38,8 @@ EMAIL = linear(
 )
 
 
-def test_a_guest_cannot_run_a_live_email_workflow_but_can_dry_run_it():
+def test_a_guest_cannot_run_a_live_email_workflow_but_can_dry_run_it(settings):
+    settings.FLOWBUILDER_SYNC_WAIT_SECONDS = 0.2  # no worker here: the dry run is not waited for
     client = guest_client()
     workflow_id = create(client, EMAIL)
     refused = client.post(f"/api/v1/workflows/{workflow_id}/execute", {"input_data": {}}, format="json")
@@ -67,7 +68,8 @@ def test_a_guests_webhook_runs_as_a_dry_run():
     assert (run.mode, run.trigger) == (Execution.Mode.DRY_RUN, Execution.Trigger.WEBHOOK)
 
 
-def test_a_guest_cannot_retry_into_a_live_run():
+def test_a_guest_cannot_retry_into_a_live_run(settings):
+    settings.FLOWBUILDER_SYNC_WAIT_SECONDS = 0.2  # no worker here: the dry run is not waited for
     client = guest_client()
     workflow_id = create(client, EMAIL)
     client.post(f"/api/v1/test/execute/{workflow_id}", {"input_data": {}}, format="json")
