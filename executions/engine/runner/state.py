@@ -352,10 +352,3 @@ def locked_step(step_id: int, *, execution_id: Any = None, reuse: Run | None = N
         return None
     step = next((s for s in run.steps.values() if s.pk == step_id), None)
     return (run, step) if step is not None else None
-
-
-def skip_fsync() -> None:
-    """Commit this transaction without waiting for the WAL flush (PostgreSQL; a no-op elsewhere)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")

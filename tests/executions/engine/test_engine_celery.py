@@ -164,6 +164,27 @@ def test_duplicate_delivery_runs_the_step_once(celery_worker, make_workflow, tmp
     assert execution.steps.get(node_id="slow").attempt == 1
 
 
+def run_through_a_worker_kill(env, log, workflow, markers, killed_at: str) -> Execution:
+    """Run ``workflow`` on a worker subprocess, SIGKILL it (and its pool process) once a marker file
+    matching ``killed_at`` appears, start another, and let the sweep put the lost step back (its lease
+    runs out two seconds later; beat would sweep every 15 s). Answers the run once it has ended."""
+    first = worker_process(env, log)
+    second = None
+    try:
+        execution = start(workflow)
+        wait_for(lambda: list(markers.glob(killed_at)), timeout=60)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        second = worker_process(env, log)
+        assert wait_for(lambda: recovery.sweep().lost_steps_rerun, timeout=30, interval=0.5) == 1
+        return wait_finished(execution.pk, timeout=60)
+    finally:
+        for worker in (first, second):
+            if worker and worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(20)
+
+
 def test_worker_killed_mid_step_and_the_run_still_finishes_once(make_workflow, tmp_path, settings):
     env = private_queue(settings, "killtest")
     markers = tmp_path / "markers"
@@ -173,25 +194,8 @@ def test_worker_killed_mid_step_and_the_run_still_finishes_once(make_workflow, t
         node("slow", "test.slow", first_attempt_seconds=60, seconds=0.2, marker_dir=str(markers)),
         node("after", "test.flaky", value="after"),
     )
-    workflow = make_workflow(definition)
     log = tmp_path / "workers.log"
-    first = worker_process(env, log)
-    second = None
-    try:
-        execution = start(workflow)
-        wait_for(lambda: list(markers.glob("slow.1.*.started")), timeout=60)
-        os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool process, mid-step
-        first.wait(10)
-        second = worker_process(env, log)
-        # The lease runs out two seconds later; the sweep (beat runs it every 15 s) puts the step back.
-        report = wait_for(lambda: recovery.sweep().lost_steps_rerun, timeout=30, interval=0.5)
-        assert report == 1
-        execution = wait_finished(execution.pk, timeout=60)
-    finally:
-        for worker in (first, second):
-            if worker and worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                worker.wait(20)
+    execution = run_through_a_worker_kill(env, log, make_workflow(definition), markers, "slow.1.*.started")
     assert execution.status == "completed", log.read_text()[-3000:]
     slow = execution.steps.get(node_id="slow")
     assert slow.attempt == 2
@@ -212,21 +216,8 @@ def test_worker_killed_in_an_eager_chain_repeats_only_the_step_it_was_in(make_wo
         node("d", "test.flaky", value="d"),
     )
     log = tmp_path / "workers.log"
-    first = worker_process(env, log)
-    second = None
-    try:
-        execution = start(make_workflow(definition))
-        wait_for(lambda: list(markers.glob("b.1.*.started")), timeout=60)  # b followed a in a's task
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait(10)
-        second = worker_process(env, log)
-        assert wait_for(lambda: recovery.sweep().lost_steps_rerun, timeout=30, interval=0.5) == 1
-        execution = wait_finished(execution.pk, timeout=60)
-    finally:
-        for worker in (first, second):
-            if worker and worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-                worker.wait(20)
+    # b followed a in a's task: the kill comes while b's first attempt runs.
+    execution = run_through_a_worker_kill(env, log, make_workflow(definition), markers, "b.1.*.started")
     assert execution.status == "completed", log.read_text()[-3000:]
     ran = sorted(p.name.split(".")[0] + p.name.split(".")[1] + p.suffix for p in markers.iterdir())
     # a once, b twice (the attempt the kill cut short, then the one the sweep sent), c once.
