@@ -64,7 +64,9 @@ def test_a_process_at_capacity_sheds_new_requests_with_503_and_retry_after(celer
             for _ in range(3)
         ]
         wait_for(lambda: Execution.objects.filter(workflow=held, status="running").count() == 3, timeout=30)
-        assert httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10).status_code == 200
+        # A run is `running` from its start, in the request, a moment before that request begins
+        # to wait; once all three wait, a fourth request is answered (if they counted it never would be).
+        wait_for(lambda: httpx.get(f"{base}/api/v1/workflows", headers=headers, timeout=10).status_code == 200)
         time.sleep(0.5)  # that GET's slot is freed just after its answer is sent
         # Three requests still arriving do: the process is at capacity.
         busy = [pool.submit(httpx.post, url, content=slow_body(), headers=json_headers, timeout=60) for _ in range(3)]
