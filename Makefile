@@ -9,7 +9,10 @@ PORT   ?= 8000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/flowbuilder)
 TEST_REDIS_URL    ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean clients-install clients-generate test-clients
+
+# The TypeScript client's tools (its build, its types' generator, its test runner), from its lockfile.
+CLIENTS_TS := clients/typescript
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=python3.11)")'
@@ -19,6 +22,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+$(CLIENTS_TS)/node_modules/.installed: $(CLIENTS_TS)/package-lock.json
+	cd $(CLIENTS_TS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clients-install: $(VENV)/.installed $(CLIENTS_TS)/node_modules/.installed
+
+# Regenerate the SDKs' schema, models, sync client and types after an API change (the tests fail until you do).
+clients-generate: clients-install
+	$(PY) clients/generate.py
+
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py create_demo_user
@@ -27,14 +40,20 @@ run: $(VENV)/.installed
 	@echo "Serving on http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/docs, admin: http://$(HOST):$(PORT)/admin/)"
 	$(PY) -m uvicorn flowbuilder.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
-lint: $(VENV)/.installed
+lint: clients-install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	cd clients/python && ../../$(PY) -m mypy
+	cd $(CLIENTS_TS) && npx tsc --noEmit
 
 test: $(VENV)/.installed lint
 	$(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Only the SDKs' suites (also part of `make test`): each against a live server the test starts.
+test-clients: clients-install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest tests/sdks $(PYTEST_ARGS)
 
 # The benchmarks use their own database (flowbuilder_bench) and Redis DB (9) unless
 # BENCH_DATABASE_URL / BENCH_REDIS_URL say otherwise; BENCH_ARGS e.g. "engine --quick".
@@ -45,4 +64,4 @@ bench: $(VENV)/.installed
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache $(CLIENTS_TS)/node_modules $(CLIENTS_TS)/dist

@@ -88,6 +88,7 @@ class DecisionInputSerializer(serializers.Serializer):
 class ExecutionAcceptedSerializer(serializers.ModelSerializer):
     """The short answer to starting a run: where to look for it."""
 
+    id = serializers.UUIDField(read_only=True, help_text="The run's id (as in the full run; also `execution_id`).")
     execution_id = serializers.UUIDField(source="id", read_only=True)
     workflow_id = serializers.UUIDField(read_only=True)
     status = EnumField(enum_name="ExecutionStatusEnum", choices=Execution.Status.choices, read_only=True)
@@ -95,7 +96,7 @@ class ExecutionAcceptedSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Execution
-        fields = ["execution_id", "workflow_id", "status", "started_at", "created_at", "input_data"]
+        fields = ["id", "execution_id", "workflow_id", "status", "started_at", "created_at", "input_data"]
         read_only_fields = fields
 
 

@@ -93,7 +93,8 @@ class TestExecuteRequests:
         response = execute(auth_client, workflow, {"input_data": {"n": 21}})
         assert response.status_code == 202, response.content
         body = response.json()
-        assert set(body) == {"execution_id", "workflow_id", "status", "started_at", "created_at", "input_data"}
+        assert set(body) == {"id", "execution_id", "workflow_id", "status", "started_at", "created_at", "input_data"}
+        assert body["id"] == body["execution_id"]  # `id`, as in the full run (the SDKs' `run.id`)
         assert body["workflow_id"] == str(workflow.pk)
         assert body["status"] == "queued"
         assert body["input_data"] == {"n": 21}
