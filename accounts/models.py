@@ -81,7 +81,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             return frozenset()
         if self.is_superuser:
             return frozenset(PERMISSIONS)
-        granted = Permission.objects.filter(content_type__app_label="accounts").filter(
+        # Only the API's own (``resource:action``): the console role's admin permissions on the
+        # accounts models (``view_user``…) live beside them and are no API scope.
+        granted = Permission.objects.filter(content_type__app_label="accounts", codename__in=PERMISSIONS).filter(
             Q(user=self) | Q(group__user=self)
         )
         return frozenset(granted.values_list("codename", flat=True).distinct())

@@ -82,3 +82,41 @@ ROLES: dict[str, frozenset[str]] = {
 }
 
 DEFAULT_ROLE = EDITOR
+
+# The staff console (the Django admin): a group of Django model permissions, not an API role.
+# Its members (``is_staff`` too) see every object the console shows and operate runs (cancel,
+# retry, rerun: ``executions.change_execution``) and workflows (activate, deactivate, edit their
+# name and tags: ``workflows.change_workflow``); they cannot add or change users, keys, credentials
+# or templates, which is what a superuser is for. ``manage.py grant_console <email>`` gives it;
+# the demo user of ``make run`` has it. The group is kept in step with this list after every migrate.
+CONSOLE_ROLE = "console"
+CONSOLE_PERMISSIONS: frozenset[str] = frozenset(
+    {
+        *(
+            f"{app}.view_{model}"
+            for app, model in [
+                ("accounts", "user"),
+                ("accounts", "apikey"),
+                ("analytics", "apiusagedaily"),
+                ("audit", "auditevent"),
+                ("executions", "execution"),
+                ("executions", "steprun"),
+                ("executions", "executionlog"),
+                ("files", "storedfile"),
+                ("integrations", "credential"),
+                ("integrations", "integration"),
+                ("integrations", "aiusage"),
+                ("templates_app", "template"),
+                ("webhooks", "webhooksubscription"),
+                ("webhooks", "webhookdelivery"),
+                ("webhooks", "webhooksigningsecret"),
+                ("workflows", "workflow"),
+                ("workflows", "workflowversion"),
+                ("workflows", "workflowshare"),
+                ("workflows", "tag"),
+            ]
+        ),
+        "executions.change_execution",
+        "workflows.change_workflow",
+    }
+)

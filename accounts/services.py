@@ -21,7 +21,7 @@ from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -35,7 +35,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.errors import GuestsUnavailable
 from accounts.models import ApiKey, User
-from accounts.roles import DEFAULT_ROLE, GUEST, PERMISSIONS
+from accounts.roles import CONSOLE_PERMISSIONS, CONSOLE_ROLE, DEFAULT_ROLE, GUEST, PERMISSIONS
 from accounts.signals import access_changed
 from audit.services import audit_record
 from flowbuilder.api.errors import Forbidden, Unauthorized, ValidationFailed
@@ -432,3 +432,26 @@ def api_key_revoke(*, api_key: ApiKey) -> None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
         access_changed.send(sender=ApiKey, user_id=api_key.user_id)
+
+
+def console_role_sync(*, using: str = "default", **kwargs: Any) -> None:
+    """The ``console`` group with those of ``CONSOLE_PERMISSIONS`` that exist so far (run after migrations)."""
+    group, _ = Group.objects.using(using).get_or_create(name=CONSOLE_ROLE)
+    wanted = {tuple(name.split(".", 1)) for name in CONSOLE_PERMISSIONS}
+    found = Permission.objects.using(using).filter(codename__in={codename for _, codename in wanted})
+    group.permissions.add(
+        *[p for p in found.select_related("content_type") if (p.content_type.app_label, p.codename) in wanted]
+    )
+
+
+def console_access_set(*, user: User, granted: bool = True) -> None:
+    """Give ``user`` the staff console (staff flag and the ``console`` group), or take it away."""
+    with transaction.atomic():
+        group = Group.objects.get(name=CONSOLE_ROLE)
+        if granted:
+            user.groups.add(group)
+        else:
+            user.groups.remove(group)
+        if user.is_staff != granted and not user.is_superuser:
+            user.is_staff = granted
+            user.save(update_fields=["is_staff"])

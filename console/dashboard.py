@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from console.charts import duration_chart, runs_chart
 from monitoring import selectors
 
 
@@ -26,6 +27,7 @@ def dashboard() -> dict[str, Any]:
     depth = selectors.queue_depth()
     workers = selectors.workers_seen()
     stuck = selectors.oldest_stuck_step(now=now)
+    hours = selectors.hourly_runs(now=now)
     window = {"created_at__gte": since.isoformat(), "kind": "top"}
     runs = "executions_execution"
     return {
@@ -48,4 +50,6 @@ def dashboard() -> dict[str, Any]:
         "stuck": stuck,
         "stuck_url": reverse("admin:executions_execution_change", args=[stuck.execution_id]) if stuck else None,
         "audit_24h": AuditEvent.objects.filter(created_at__gte=since).count(),
+        "runs_chart": runs_chart(hours),
+        "duration_chart": duration_chart(hours),
     }

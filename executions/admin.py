@@ -14,12 +14,13 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from console import graph
 from console.admin_utils import (
     InputFilter,
     OwnerFilter,
@@ -29,6 +30,7 @@ from console.admin_utils import (
     seconds,
     status_badge,
 )
+from console.run import iso_ms, run_view
 from executions import services
 from executions.models import Execution, ExecutionLog, StepRun
 from flowbuilder.api.errors import ApplicationError
@@ -164,6 +166,10 @@ class ExecutionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [StepRunInline, ExecutionLogInline]
     actions = ["cancel_selected", "retry_selected", "rerun_selected"]
     change_form_template = "console/execution_change_form.html"
+
+    class Media:
+        css = {"all": ["console/console.css"]}
+
     fieldsets = (
         (None, {"fields": ("id", "workflow", "workflow_version", "owner", "triggered_by")}),
         ("State", {"fields": ("status_badge", "mode", "trigger", "progress", "current_step", "error_pretty")}),
@@ -176,14 +182,14 @@ class ExecutionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "Times",
             {
                 "fields": (
-                    "created_at",
-                    "dispatched_at",
-                    "started_at",
-                    "completed_at",
+                    "created_at_ms",
+                    "dispatched_at_ms",
+                    "started_at_ms",
+                    "completed_at_ms",
                     "duration_display",
                     "deadline",
                     "scheduled_for",
-                    "updated_at",
+                    "updated_at_ms",
                 )
             },
         ),
@@ -217,6 +223,26 @@ class ExecutionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Duration", ordering=F("run_duration").asc(nulls_first=True))
     def duration_display(self, execution: Execution) -> str:
         return seconds(getattr(execution, "run_duration", None))
+
+    @admin.display(description="Created")
+    def created_at_ms(self, execution: Execution) -> str:
+        return iso_ms(execution.created_at) or "—"
+
+    @admin.display(description="Dispatched")
+    def dispatched_at_ms(self, execution: Execution) -> str:
+        return iso_ms(execution.dispatched_at) or "—"
+
+    @admin.display(description="Started")
+    def started_at_ms(self, execution: Execution) -> str:
+        return iso_ms(execution.started_at) or "—"
+
+    @admin.display(description="Completed")
+    def completed_at_ms(self, execution: Execution) -> str:
+        return iso_ms(execution.completed_at) or "—"
+
+    @admin.display(description="Updated")
+    def updated_at_ms(self, execution: Execution) -> str:
+        return iso_ms(execution.updated_at) or "—"
 
     @admin.display(description="Error")
     def error_pretty(self, execution: Execution) -> str:
@@ -267,8 +293,10 @@ class ExecutionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self) -> list[Any]:
         operate = self.admin_site.admin_view(require_POST(self.operate_view))
+        live = self.admin_site.admin_view(self.live_view)
         return [
             path("<uuid:object_id>/operate/<str:operation>/", operate, name="executions_execution_operate"),
+            path("<uuid:object_id>/live.json", live, name="executions_execution_live"),
             *super().get_urls(),
         ]
 
@@ -284,19 +312,50 @@ class ExecutionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             target = result
         return HttpResponseRedirect(reverse("admin:executions_execution_change", args=[target.pk]))
 
+    def _run(self, request: HttpRequest, object_id: Any) -> Execution | None:
+        pk = parse_uuid(object_id)
+        execution = (
+            Execution.objects.select_related("workflow", "workflow_version").filter(pk=pk).first() if pk else None
+        )
+        if execution is None or not self.has_view_permission(request, execution):
+            return None
+        return execution
+
+    def live_view(self, request: HttpRequest, object_id: Any) -> JsonResponse:
+        """The run page's data again, fetched by its script when the socket says something changed."""
+        execution = self._run(request, object_id)
+        if execution is None:
+            raise Http404("No such run")
+        return JsonResponse(run_view(execution))
+
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        extra = {
-            "operations": [
-                (name, label, reverse("admin:executions_execution_operate", args=[object_id, name]))
-                for name, (label, _) in OPERATIONS.items()
-            ]
-            if self.has_operate_permission(request) and parse_uuid(object_id)
-            else [],
+        execution = self._run(request, object_id)
+        extra: dict[str, Any] = {
             "logs_url": reverse("admin:executions_executionlog_changelist") + f"?execution__exact={object_id}",
             "steps_url": reverse("admin:executions_steprun_changelist") + f"?execution__exact={object_id}",
         }
+        if execution is not None:
+            run = run_view(execution)
+            offered = {"cancel": run["cancellable"], "retry": run["retryable"], "rerun": True}
+            extra.update(
+                run=run,
+                title=f"{execution.workflow.name} · run {str(execution.pk)[:8]}",
+                subtitle="",  # the title says it; the run's str() is ids
+                live_url=reverse("admin:executions_execution_live", args=[execution.pk]),
+                run_graph=graph.render(
+                    execution.workflow_version.definition,
+                    statuses={s["node_id"]: s["status"] for s in run["steps"]},
+                ),
+                operations=[
+                    (name, label, reverse("admin:executions_execution_operate", args=[object_id, name]))
+                    for name, (label, _) in OPERATIONS.items()
+                    if offered[name]
+                ]
+                if self.has_operate_permission(request)
+                else [],
+            )
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
 

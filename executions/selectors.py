@@ -70,6 +70,15 @@ def execution_get(user: User, execution_id: Any) -> Execution:
     return execution
 
 
+def execution_by_id(execution_id: Any) -> Execution:
+    """Any run (for staff, whose console shows every run); raises NotFound for a missing one or a bad id."""
+    pk = parse_uuid(execution_id)
+    execution = Execution.objects.only("pk", "workflow_id").filter(pk=pk).first() if pk else None
+    if execution is None:
+        raise NotFound("Execution not found")
+    return execution
+
+
 def execution_for(user: User, execution_id: Any, *, granted: frozenset[str], needed: str | None) -> Execution:
     """A run ``user`` may see, with ``.permissions`` on its workflow; NotFound when unseen, Forbidden without ``needed``.
 

@@ -15,6 +15,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "flowbuilder.settings")
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.layers import get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import OriginValidator  # noqa: E402
@@ -31,8 +32,8 @@ install_on_server_loggers()  # uvicorn logs paths with their query: ?token= must
 class WebsocketOriginValidator(OriginValidator):
     """Browser sockets from the site's own hosts or the SPA's origins (CORS_ALLOWED_ORIGINS); others unchecked.
 
-    Sockets authenticate with a token, never a cookie, so a foreign page gains
-    nothing by opening one; the check is defence in depth. Clients that are not
+    Sockets authenticate with a token; the one exception, a staff member's admin session on the
+    console's run page, is also checked to come from the site's own origin (auth.console_principal). Clients that are not
     browsers send no Origin and are let through (channels' stock validator
     refuses them).
     """
@@ -65,7 +66,9 @@ async def lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
 application = ProtocolTypeRouter(
     {
         "http": ShedLoad(django_asgi_app),
-        "websocket": WebsocketOriginValidator(URLRouter(websocket_urlpatterns)),
+        # The session (AuthMiddlewareStack) only serves the console's run page: a staff member's
+        # admin cookie, from the site's own origin (executions.live.auth.console_principal).
+        "websocket": WebsocketOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         "lifespan": lifespan,
     }
 )

@@ -347,6 +347,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "flowbuilder.api.schema.add_error_responses",
+        "workflows.api.schema.add_definition_schemas",
+        "flowbuilder.api.summaries.add_summaries",
     ],
 }
 
@@ -426,6 +428,8 @@ FLOWBUILDER_REQUEUE_AFTER_SECONDS = env.float("FLOWBUILDER_REQUEUE_AFTER_SECONDS
 # A step (or a run's start, or a wait's resumption) whose worker died this many times fails for good.
 FLOWBUILDER_MAX_WORKER_DEATHS = env.int("FLOWBUILDER_MAX_WORKER_DEATHS", default=2)
 # A web process with this many HTTP requests busy (not waiting for a run) answers new ones 503 at once (0: no limit).
+# Plain-English drafting (/test/parse): a text whose reading takes longer is refused (422).
+FLOWBUILDER_PARSE_BUDGET_SECONDS = env.float("FLOWBUILDER_PARSE_BUDGET_SECONDS", default=10.0)
 FLOWBUILDER_MAX_CONCURRENT_REQUESTS = env.int("FLOWBUILDER_MAX_CONCURRENT_REQUESTS", default=8)
 # What a 503 (database, Redis or broker unreachable or saturated) tells clients to wait, seconds.
 FLOWBUILDER_RETRY_AFTER_SECONDS = env.int("FLOWBUILDER_RETRY_AFTER_SECONDS", default=2)

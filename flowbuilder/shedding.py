@@ -6,7 +6,7 @@ time out (a ramp to 300 requests/s had p99s of 20 s). Past ``FLOWBUILDER_MAX_CON
 HTTP requests in flight in this process, a new one is answered ``503 SERVICE_UNAVAILABLE`` with
 ``Retry-After`` in the SPEC's envelope (``reason: OVERLOADED``) without touching the database: it
 was not accepted, so nothing is lost, and the client knows when to come back. The health check
-and the metrics are always answered. Websockets are not counted (they are long-lived by design),
+and the metrics are always answered, static files are neither refused nor counted. Websockets are not counted (they are long-lived by design),
 nor is a request while it waits for a run (:func:`waiting`: a ``sync`` execute, a ``when_done``
 webhook): it uses no CPU then, and the limit is about CPU (the GIL makes a process's throughput
 flat past a few busy threads, while each one more adds latency to all).
@@ -59,8 +59,14 @@ def waiting() -> Iterator[None]:
 class ShedLoad:
     def __init__(self, application: Any) -> None:
         self.application = application
+        # A page's stylesheets and scripts come in a burst of parallel requests (the admin's: about
+        # fifteen); shedding them would break the page for nothing saved.
+        self.static_prefix = "/" + settings.STATIC_URL.strip("/") + "/"
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"].startswith(self.static_prefix):  # whitenoise's files: no view, no query, not counted
+            await self.application(scope, receive, send)
+            return
         limit = settings.FLOWBUILDER_MAX_CONCURRENT_REQUESTS
         if limit and _busy.count >= limit and not scope["path"].startswith(ALWAYS_ANSWERED):
             await self._refuse(send)

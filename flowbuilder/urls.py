@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from console.views import landing
 from monitoring.views import metrics
 from workflows.api.hooks import WebhookView
 
@@ -24,6 +25,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", landing, name="landing"),
     path("api/v1/", include(api_v1)),
     # Webhook triggers: public, outside the versioned API (the URL is the credential).
     path("hooks/<str:token>", WebhookView.as_view(), name="webhook"),

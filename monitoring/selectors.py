@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Aggregate, Count, Expression, FloatField, Func, Q, QuerySet
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from executions.models import Execution, StepRun
@@ -100,6 +101,75 @@ def percentiles_by_offset(
 
 
 # --- run statistics -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hour:
+    start: datetime
+    completed: int = 0
+    failed: int = 0
+    other: int = 0  # cancelled, or not over yet
+    p50_seconds: float | None = None
+    p95_seconds: float | None = None
+
+    @property
+    def runs(self) -> int:
+        return self.completed + self.failed + self.other
+
+
+def hourly_runs(*, hours: int = 24, now: datetime | None = None) -> list[Hour]:
+    """Top-level runs per hour (by creation) over the last ``hours`` by status, and the p50/p95
+    duration of the runs that finished in each hour: one grouped query each on PostgreSQL."""
+    now = now or timezone.now()
+    first = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    top = Execution.objects.filter(parent__isnull=True)
+    counts: dict[datetime, dict[str, int]] = {}
+    rows = (
+        top.filter(created_at__gte=first)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour")
+        .annotate(
+            completed=Count("pk", filter=Q(status=Execution.Status.COMPLETED)),
+            failed=Count("pk", filter=Q(status__in=FAILED)),
+            total=Count("pk"),
+        )
+    )
+    for row in rows:
+        counts[row["hour"]] = row
+    finished = top.filter(completed_at__gte=first, started_at__isnull=False)
+    durations: dict[datetime, tuple[float | None, float | None]] = {}
+    if connection.vendor == "postgresql":
+        grouped = (
+            finished.annotate(hour=TruncHour("completed_at"))
+            .values("hour")
+            .annotate(p50=PercentileCont(run_seconds(), 0.5), p95=PercentileCont(run_seconds(), 0.95))
+        )
+        durations = {row["hour"]: (row["p50"], row["p95"]) for row in grouped}
+    out = []
+    for index in range(hours):
+        start = first + timedelta(hours=index)
+        row = counts.get(start, {})
+        if connection.vendor == "postgresql":
+            p50, p95 = durations.get(start, (None, None))
+        else:  # one hour at a time, a few indexed queries each (embedded mode's SQLite)
+            p = percentiles_by_offset(
+                finished.filter(completed_at__gte=start, completed_at__lt=start + timedelta(hours=1)),
+                run_seconds(),
+                (0.5, 0.95),
+            )
+            p50, p95 = p[0.5], p[0.95]
+        completed, failed = row.get("completed", 0), row.get("failed", 0)
+        out.append(
+            Hour(
+                start=start,
+                completed=completed,
+                failed=failed,
+                other=row.get("total", 0) - completed - failed,
+                p50_seconds=p50,
+                p95_seconds=p95,
+            )
+        )
+    return out
 
 
 @dataclass

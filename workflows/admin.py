@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from console import graph
 from console.admin_utils import (
     CascadeSummaryMixin,
     OwnerFilter,
@@ -111,6 +112,10 @@ class WorkflowForm(forms.ModelForm):
 @admin.register(Workflow)
 class WorkflowAdmin(CascadeSummaryMixin, admin.ModelAdmin):
     form = WorkflowForm
+
+    class Media:
+        css = {"all": ["console/console.css"]}
+
     list_display = [
         "name",
         "owner",
@@ -131,7 +136,10 @@ class WorkflowAdmin(CascadeSummaryMixin, admin.ModelAdmin):
     actions = ["activate_selected", "deactivate_selected"]
     fieldsets = (
         (None, {"fields": ("id", "name", "description", "category", "is_active", "owner", "tag_list")}),
-        ("Definition", {"fields": ("version", "diff_link", "trigger_summary", "definition_pretty")}),
+        (
+            "Definition",
+            {"fields": ("version", "diff_link", "trigger_summary", "definition_graph", "definition_pretty")},
+        ),
         ("Runs", {"fields": ("run_stats", "runs_link")}),
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
@@ -142,6 +150,7 @@ class WorkflowAdmin(CascadeSummaryMixin, admin.ModelAdmin):
         "version",
         "diff_link",
         "trigger_summary",
+        "definition_graph",
         "definition_pretty",
         "run_stats",
         "runs_link",
@@ -183,9 +192,15 @@ class WorkflowAdmin(CascadeSummaryMixin, admin.ModelAdmin):
     def last_execution_at(self, workflow: Workflow) -> Any:
         return workflow.last_execution_at
 
-    @admin.display(description="Definition")
+    @admin.display(description="Graph")
+    def definition_graph(self, workflow: Workflow) -> str:
+        return graph.render(workflow.definition)
+
+    @admin.display(description="Definition (JSON)")
     def definition_pretty(self, workflow: Workflow) -> str:
-        return pretty_json(workflow.definition, limit=100_000)
+        return format_html(
+            "<details><summary>Show</summary>{}</details>", pretty_json(workflow.definition, limit=100_000)
+        )
 
     @admin.display(description="Trigger")
     def trigger_summary(self, workflow: Workflow) -> str:
@@ -285,6 +300,8 @@ class WorkflowAdmin(CascadeSummaryMixin, admin.ModelAdmin):
         if b not in versions:
             raise Http404(f"No version {b}")
         lines = version_diff(versions.get(a), versions[b])
+        old = versions[a].definition if a in versions else None
+        on_old, on_new = graph.node_changes(old, versions[b].definition)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -295,6 +312,9 @@ class WorkflowAdmin(CascadeSummaryMixin, admin.ModelAdmin):
             "numbers": numbers,
             "lines": lines,
             "has_changes": any(kind in ("add", "del") for kind, _ in lines),
+            "graph_a": graph.render(old, changes=on_old, graph_id="a") if old is not None else "",
+            "graph_b": graph.render(versions[b].definition, changes=on_new, graph_id="b"),
+            "media": self.media,
             "change_url": reverse("admin:workflows_workflow_change", args=[workflow.pk]),
         }
         return TemplateResponse(request, "console/workflow_diff.html", context)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -44,6 +44,7 @@ class Principal:
     user: User
     permissions: frozenset[str]  # the user's role permissions, narrowed by an API key's scopes
     expires_at: float | None = None  # when the credentials stop working (Unix time), if they do
+    console: bool = False  # a staff member's admin session (the console's run page): any run, read only
 
 
 def credentials_from_scope(scope: dict[str, Any]) -> Credentials:
@@ -66,6 +67,36 @@ def credentials_from_scope(scope: dict[str, Any]) -> Credentials:
     if headers.get("x-api-key"):
         return Credentials(api_key=headers["x-api-key"])
     return Credentials()
+
+
+CONSOLE_PERMISSION = "executions.view_execution"
+
+
+def console_principal(scope: dict[str, Any]) -> Principal | None:
+    """The staff member whose admin session cookie came with the socket, if they may view every run.
+
+    Only for a browser on the site's own pages: the socket's ``Origin`` must be the ``Host`` it
+    was opened on, so another site's page cannot ride on a staff member's cookie.
+    """
+    user = scope.get("user")
+    if user is None or not user.is_authenticated or not (user.is_active and user.is_staff):
+        return None
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+    origin, host = headers.get("origin", ""), headers.get("host", "")
+    if not origin or not host or urlsplit(origin).netloc.lower() != host.lower():
+        return None
+    if not user.has_perm(CONSOLE_PERMISSION):
+        return None
+    return Principal(user=user, permissions=frozenset({READ, "log:read"}), console=True)
+
+
+def authenticate_scope(scope: dict[str, Any], credentials: Credentials) -> Principal:
+    """``authenticate``; a socket with no credentials at all may be a staff member's console page."""
+    if credentials == Credentials():
+        principal = console_principal(scope)
+        if principal is not None:
+            return principal
+    return authenticate(credentials)
 
 
 def authenticate(credentials: Credentials) -> Principal:
@@ -102,6 +133,11 @@ class Access:
 
 def execution_access(principal: Principal, execution_id: Any) -> Access:
     """Raises NotFound for a run the principal cannot see and Forbidden without execution:read on its workflow."""
+    if principal.console:  # staff: every run, to read
+        execution = selectors.execution_by_id(execution_id)
+        return Access(
+            permissions=principal.permissions, workflow_id=str(execution.workflow_id), execution_id=str(execution.pk)
+        )
     execution = selectors.execution_for(principal.user, execution_id, granted=principal.permissions, needed=READ)
     return Access(
         permissions=execution.permissions, workflow_id=str(execution.workflow_id), execution_id=str(execution.pk)

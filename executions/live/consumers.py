@@ -117,7 +117,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         credentials = auth.credentials_from_scope(self.scope)
         await self.accept(credentials.subprotocol)
         try:
-            principal = await database_sync_to_async(auth.authenticate)(credentials)
+            principal = await database_sync_to_async(auth.authenticate_scope)(self.scope, credentials)
         except Unauthorized:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
@@ -159,7 +159,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.principal is None or self.credentials is None:
             return
         try:
-            principal = await database_sync_to_async(auth.authenticate)(self.credentials)
+            principal = await database_sync_to_async(auth.authenticate_scope)(self.scope, self.credentials)
         except Unauthorized:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return

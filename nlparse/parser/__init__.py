@@ -19,13 +19,16 @@ build      plan → nodes, edges and ``{{ vars.… }}`` placeholders
 from __future__ import annotations
 
 import logging
+import time
+
+from django.conf import settings
 
 from executions.engine.validation import validate_definition
 from flowbuilder.api.errors import Unprocessable
 from nlparse.parser import lexicon
 from nlparse.parser.build import build_definition
 from nlparse.parser.clauses import find_schedule, read_clause
-from nlparse.parser.ir import Span
+from nlparse.parser.ir import ClauseReading, Span
 from nlparse.parser.plan import assemble, count_actions
 from nlparse.parser.segment import Clause, best_clauses, chunks
 from nlparse.result import ParseResult, ParseWarning
@@ -39,11 +42,33 @@ NO_TRIGGER_PENALTY = 0.9
 GUESS_PENALTY = 0.95
 
 
-def read(text: str) -> list[Clause]:
-    """The clauses of ``text``, each with its reading (or an unknown item)."""
+def read(text: str, *, budget: float | None = None) -> list[Clause]:
+    """The clauses of ``text``, each with its reading (or an unknown item).
+
+    Choosing the cuts parses many candidate clauses, and a long run of "… and … and …" has many
+    (one request of 3,400 characters took five minutes). Past ``budget`` seconds
+    (``FLOWBUILDER_PARSE_BUDGET_SECONDS``) the text is refused as too long to draft (422).
+    """
+    seconds = settings.FLOWBUILDER_PARSE_BUDGET_SECONDS if budget is None else budget
+    deadline = time.monotonic() + seconds
+
+    def read_in_time(clause: str, offset: int) -> ClauseReading | None:
+        if time.monotonic() > deadline:
+            raise Unprocessable(
+                "This description is too long or too tangled to draft",
+                details=[
+                    {
+                        "field": "text",
+                        "message": f"Reading it took more than {seconds:g} s: describe a few steps at a time "
+                        "(draft, save, then add the rest)",
+                    }
+                ],
+            )
+        return read_clause(clause, offset)
+
     clauses: list[Clause] = []
     for chunk in chunks(text):
-        clauses.extend(best_clauses(text, chunk, read_clause))
+        clauses.extend(best_clauses(text, chunk, read_in_time))
     return clauses
 
 

@@ -40,6 +40,7 @@ _MAYBE_CUT_BEFORE = frozenset({"if", "when", "for", "every", "each", "daily", "w
 _LIST_BULLETS = frozenset({"-", "*", "\u2022", "\u2013"})  # hyphen, star, bullet, en dash
 # How many optional cuts one clause may span: bounds the work on long sentences.
 _MAX_SPAN = 6
+MAX_CLAUSE_WORDS = 48
 
 
 @cache
@@ -224,7 +225,8 @@ def _trim(tokens: list[Token]) -> list[Token]:
 def _read_tokens(text: str, tokens: list[Token], sentence: int, read: Reader) -> Clause:
     start, end = tokens[0].start_pos, tokens[-1].end_pos
     words = [t for t in tokens if is_word(t)]
-    reading = read(text[start:end], start)
+    # A clause is a step or two; parsing a much longer one costs seconds and never reads it.
+    reading = read(text[start:end], start) if len(words) <= MAX_CLAUSE_WORDS else None
     if reading is None:
         reading = ClauseReading(items=[UnknownItem((start, end), text[start:end])], span=(start, end), understood=False)
     return Clause(reading, sentence, words)

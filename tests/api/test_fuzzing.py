@@ -81,7 +81,9 @@ def owned_objects():
     return user, ids
 
 
-def fuzz(base: str, header: str, ids: dict, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def fuzz(
+    base: str, header: str, ids: dict, tmp_path: Path, phases: str = "examples,coverage,fuzzing"
+) -> subprocess.CompletedProcess[str]:
     st = shutil.which("st", path=str(Path(os.sys.executable).parent))
     assert st, "schemathesis is in requirements-dev.txt"
     examples = os.environ.get("FLOWBUILDER_FUZZ_EXAMPLES", "3")
@@ -89,7 +91,7 @@ def fuzz(base: str, header: str, ids: dict, tmp_path: Path) -> subprocess.Comple
         st, "run", f"{base}/openapi.json",
         "--header", header,
         "--checks", CHECKS,
-        "--phases", "examples,coverage,fuzzing",
+        "--phases", os.environ.get("FLOWBUILDER_FUZZ_PHASES", phases),
         "--max-examples", examples,
         "--workers", "1",  # two threads crash CPython 3.11's ast.parse inside Hypothesis (a race, not a finding)
         "--request-timeout", "30",
@@ -119,6 +121,8 @@ def test_every_operation_with_a_read_only_api_key(fuzz_server, owned_objects, ce
     base, log_path = fuzz_server
     user, ids = owned_objects
     _, raw = api_key_create(user=user, granted=frozenset({"workflow:read", "execution:read"}), name="read only")
-    done = fuzz(base, f"X-API-Key: {raw}", ids, tmp_path)
+    # What this run is for is access: every operation, with values that pass validation, must answer
+    # 2xx or 403, never 5xx. The coverage phase's boundary values (140 s) are the signed-in run's job.
+    done = fuzz(base, f"X-API-Key: {raw}", ids, tmp_path, phases="examples,fuzzing")
     assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-3000:]
     assert "Traceback" not in log_path.read_text()

@@ -149,3 +149,13 @@ def test_invalid_answers_fall_back_with_a_warning(auth_client, provider):
     assert body["parser"] == "builtin"
     assert body["warnings"][0]["message"].startswith("The AI provider failed (")
     assert len(chat_requests(provider)) == 2
+
+
+def test_a_text_too_tangled_to_read_in_time_is_refused_not_left_running(auth_client, settings):
+    # One 3,400-character run of "… and … and …" once kept a request busy for five minutes.
+    settings.FLOWBUILDER_PARSE_BUDGET_SECONDS = 0.5
+    response = auth_client.post(URL, {"text": "fetch https://x.io and " * 150}, format="json")
+    assert response.status_code == 422, response.content
+    error = response.json()["error"]
+    assert error["details"][0]["field"] == "text"
+    assert "more than 0.5 s" in error["details"][0]["message"]

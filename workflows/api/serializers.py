@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from workflows.api.schema import DefinitionField, DefinitionInputField
 from workflows.models import Workflow, WorkflowShare, WorkflowVersion
 
 
@@ -17,8 +18,8 @@ class WorkflowInputSerializer(serializers.Serializer):
     category = serializers.CharField(required=False, allow_blank=True, max_length=50)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20, required=False)
     is_active = serializers.BooleanField(required=False)
-    definition = serializers.JSONField(help_text="The definition (canonical form or a seed format).")
-    workflow_data = serializers.JSONField(
+    definition = DefinitionInputField(help_text="The definition (canonical form or a seed format).")
+    workflow_data = DefinitionInputField(
         required=False, write_only=True, help_text="The seed documents' name for `definition` (an alias)."
     )
     version = serializers.IntegerField(
@@ -34,7 +35,7 @@ class WorkflowInputSerializer(serializers.Serializer):
 
 
 class DefinitionInputSerializer(serializers.Serializer):
-    definition = serializers.JSONField()
+    definition = DefinitionInputField()
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -109,7 +110,7 @@ class WorkflowListSerializer(serializers.ModelSerializer):
 
 
 class WorkflowDetailSerializer(WorkflowListSerializer):
-    definition = serializers.JSONField(read_only=True)
+    definition = DefinitionField(read_only=True)
     trigger = serializers.SerializerMethodField()
     execution_stats = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
@@ -151,6 +152,8 @@ class WorkflowVersionSerializer(serializers.ModelSerializer):
 
 
 class WorkflowVersionDetailSerializer(WorkflowVersionSerializer):
+    definition = DefinitionField(read_only=True)
+
     class Meta(WorkflowVersionSerializer.Meta):
         fields = [*WorkflowVersionSerializer.Meta.fields, "definition"]
         read_only_fields = fields
@@ -192,7 +195,7 @@ class ExportSerializer(serializers.Serializer):
     description = serializers.CharField()
     category = serializers.CharField()
     tags = serializers.ListField(child=serializers.CharField())
-    definition = serializers.JSONField()
+    definition = DefinitionField()
     source = serializers.DictField()
     exported_at = serializers.DateTimeField()
 

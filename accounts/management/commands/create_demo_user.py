@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import User
 from accounts.roles import DEFAULT_ROLE
+from accounts.services import console_access_set
 
 DEMO_EMAIL = "demo@flowbuilder.local"
 
@@ -29,7 +30,9 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=DEFAULT_ROLE))
+        # The console role, not superuser: the demo shows what an operator sees and does.
+        console_access_set(user=user)
         self.stdout.write(
-            self.style.SUCCESS("Demo user (also staff, for /admin/):")
+            self.style.SUCCESS("Demo user (also a console operator, for /admin/):")
             + f"\n  e-mail:   {DEMO_EMAIL}\n  password: {password}"
         )

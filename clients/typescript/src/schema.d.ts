@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Chat with a model of your (or the server's) OpenAI-compatible provider
-         * @description One gateway call: validate with ``input_serializer``, call ``service``, answer ``result_serializer``.
+         * @description `messages` as in OpenAI's chat API; with `credential_id`, your provider, else the server's default one. Tokens and cost are counted in your usage.
          */
         post: operations["ai_chat_create"];
         delete?: never;
@@ -35,7 +35,7 @@ export interface paths {
         put?: never;
         /**
          * Ask a vision model about an image
-         * @description One gateway call: validate with ``input_serializer``, call ``service``, answer ``result_serializer``.
+         * @description An image by `image_url` or `image_base64`, and what to ask about it in `prompt`.
          */
         post: operations["ai_image_analyze_create"];
         delete?: never;
@@ -55,7 +55,7 @@ export interface paths {
         put?: never;
         /**
          * Generate images (OpenAI images API)
-         * @description One gateway call: validate with ``input_serializer``, call ``service``, answer ``result_serializer``.
+         * @description Images made from `prompt`, as URLs or base64.
          */
         post: operations["ai_image_generate_create"];
         delete?: never;
@@ -122,10 +122,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description ``GET|POST /api-keys``, ``DELETE /api-keys/{id}`` (revokes). */
+        /**
+         * Your API keys (never the keys themselves)
+         * @description Keys you made, with their scopes and a preview.
+         */
         get: operations["api_keys_list"];
         put?: never;
-        /** @description ``GET|POST /api-keys``, ``DELETE /api-keys/{id}`` (revokes). */
+        /**
+         * Make an API key
+         * @description The key is in the answer's `key`, this once only. Send it as `X-API-Key` (or `Authorization: Bearer`); `scopes` narrow what it may do to a subset of your own permissions.
+         */
         post: operations["api_keys_create"];
         delete?: never;
         options?: never;
@@ -143,7 +149,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** @description ``GET|POST /api-keys``, ``DELETE /api-keys/{id}`` (revokes). */
+        /**
+         * Revoke an API key
+         * @description Requests with it are refused from now on.
+         */
         delete: operations["api_keys_destroy"];
         options?: never;
         head?: never;
@@ -179,6 +188,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Make a short-lived token for another system
+         * @description A signed token naming the target system and the permissions it may use on your behalf.
+         */
         post: operations["auth_cross_system_token_create"];
         delete?: never;
         options?: never;
@@ -195,7 +208,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Base of the public login-family endpoints: no auth, the strict ``auth`` rate. */
+        /**
+         * Start a guest session
+         * @description A temporary account to try things out: dry runs only, no credentials.
+         */
         post: operations["auth_guest_create"];
         delete?: never;
         options?: never;
@@ -212,7 +228,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Base of the public login-family endpoints: no auth, the strict ``auth`` rate. */
+        /**
+         * Log in
+         * @description Answers an access token (send it as `Authorization: Bearer`) and a refresh token.
+         */
         post: operations["auth_login_create"];
         delete?: never;
         options?: never;
@@ -229,7 +248,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Base of the public login-family endpoints: no auth, the strict ``auth`` rate. */
+        /**
+         * Log out
+         * @description Revokes the refresh token.
+         */
         post: operations["auth_logout_create"];
         delete?: never;
         options?: never;
@@ -244,6 +266,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Who you are
+         * @description Your account, roles and permissions.
+         */
         get: operations["auth_me_retrieve"];
         put?: never;
         post?: never;
@@ -262,7 +288,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description A person's own password: with their session, never with an API key. */
+        /**
+         * Change your password
+         * @description With your session's token, never an API key. Every other session's tokens stop working.
+         */
         post: operations["auth_password_create"];
         delete?: never;
         options?: never;
@@ -279,7 +308,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description The refresh token in the body, or as `Authorization: Bearer <refresh token>`. */
+        /**
+         * Get a new access token
+         * @description With the refresh token in the body, or as `Authorization: Bearer <refresh token>`.
+         */
         post: operations["auth_refresh_create"];
         delete?: never;
         options?: never;
@@ -296,7 +328,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Base of the public login-family endpoints: no auth, the strict ``auth`` rate. */
+        /**
+         * Create an account
+         * @description Then log in with the same e-mail and password.
+         */
         post: operations["auth_register_create"];
         delete?: never;
         options?: never;
@@ -313,7 +348,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description OAuth2 password grant for tools (form-encoded ``username`` and ``password``). */
+        /**
+         * Get a token with the OAuth2 password grant
+         * @description For tools that speak OAuth2: form-encoded `username` and `password`.
+         */
         post: operations["auth_token_create"];
         delete?: never;
         options?: never;
@@ -348,6 +386,10 @@ export interface paths {
         /** Your credentials (never their data: a masked hint only) */
         get: operations["credentials_list"];
         put?: never;
+        /**
+         * Store a credential
+         * @description Encrypted at rest; answered (and listed) with a masked hint only. Nodes use it by id.
+         */
         post: operations["credentials_create"];
         delete?: never;
         options?: never;
@@ -370,6 +412,7 @@ export interface paths {
         delete: operations["credentials_destroy"];
         options?: never;
         head?: never;
+        /** Rename a credential or replace its data */
         patch: operations["credentials_partial_update"];
         trace?: never;
     };
@@ -698,6 +741,10 @@ export interface paths {
         /** Your connected services */
         get: operations["integrations_list"];
         put?: never;
+        /**
+         * Connect a service
+         * @description A named service (Slack, SMTP, an AI provider, …) using one of your credentials.
+         */
         post: operations["integrations_create"];
         delete?: never;
         options?: never;
@@ -720,6 +767,7 @@ export interface paths {
         delete: operations["integrations_destroy"];
         options?: never;
         head?: never;
+        /** Change a connected service */
         patch: operations["integrations_partial_update"];
         trace?: never;
     };
@@ -730,7 +778,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Overall status for everyone; each dependency's result for staff. 503 when a critical one is down. */
+        /**
+         * Health check
+         * @description Overall status for everyone; each dependency's result for staff. 503 when a critical one is down.
+         */
         get: operations["monitoring_health_retrieve"];
         put?: never;
         post?: never;
@@ -767,7 +818,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The node catalog the editor builds itself from. */
+        /**
+         * The node types
+         * @description Each type's description, ports, the JSON Schema of its config and the credential it needs.
+         */
         get: operations["node_types_list"];
         put?: never;
         post?: never;
@@ -787,6 +841,10 @@ export interface paths {
         /** List the built-in templates and your own */
         get: operations["templates_list"];
         put?: never;
+        /**
+         * Make a template
+         * @description A definition with `{{ parameter }}` placeholders and the parameters' descriptions.
+         */
         post: operations["templates_create"];
         delete?: never;
         options?: never;
@@ -803,12 +861,14 @@ export interface paths {
         };
         /** A template with its definition and parameters */
         get: operations["templates_retrieve"];
+        /** Replace a template */
         put: operations["templates_update"];
         post?: never;
         /** Delete a template (built-in ones: staff only) */
         delete: operations["templates_destroy"];
         options?: never;
         head?: never;
+        /** Change a template */
         patch: operations["templates_partial_update"];
         trace?: never;
     };
@@ -876,6 +936,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** A user you share workflows with */
         get: operations["users_retrieve"];
         put?: never;
         post?: never;
@@ -1039,6 +1100,10 @@ export interface paths {
         /** List workflows you own or that are shared with you */
         get: operations["workflows_list"];
         put?: never;
+        /**
+         * Create a workflow
+         * @description The definition is validated (every problem at once, each pointing at its field) and kept as version 1. `workflow_data` is accepted for `definition`, and the seeds' formats are converted.
+         */
         post: operations["workflows_create"];
         delete?: never;
         options?: never;
@@ -1055,12 +1120,20 @@ export interface paths {
         };
         /** A workflow with its definition, trigger and execution stats */
         get: operations["workflows_retrieve"];
+        /**
+         * Replace a workflow
+         * @description A new definition makes a new version; pass `version` to get a 409 on a stale edit.
+         */
         put: operations["workflows_update"];
         post?: never;
         /** Delete a workflow with its versions and runs */
         delete: operations["workflows_destroy"];
         options?: never;
         head?: never;
+        /**
+         * Change a workflow
+         * @description Any of its fields; a new definition makes a new version. Pass `version` to get a 409 on a stale edit.
+         */
         patch: operations["workflows_partial_update"];
         trace?: never;
     };
@@ -1071,6 +1144,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Export a workflow
+         * @description A JSON document `POST /workflows/import` takes back, here or elsewhere.
+         */
         get: operations["workflows_export_retrieve"];
         put?: never;
         post?: never;
@@ -1110,6 +1187,10 @@ export interface paths {
         /** Users this workflow is shared with */
         get: operations["workflows_shares_list"];
         put?: never;
+        /**
+         * Share a workflow
+         * @description With a user by e-mail, as `viewer`, `operator` or `editor`.
+         */
         post: operations["workflows_shares_create"];
         delete?: never;
         options?: never;
@@ -1127,6 +1208,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Stop sharing a workflow with a user */
         delete: operations["workflows_shares_destroy"];
         options?: never;
         head?: never;
@@ -1140,6 +1222,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * A workflow's versions
+         * @description Every change of the definition made one, newest first.
+         */
         get: operations["workflows_versions_list"];
         put?: never;
         post?: never;
@@ -1156,6 +1242,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One version of a workflow, with its definition */
         get: operations["workflows_versions_retrieve"];
         put?: never;
         post?: never;
@@ -1174,6 +1261,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Restore an old version
+         * @description Its definition becomes the current one, as a new version.
+         */
         post: operations["workflows_versions_restore_create"];
         delete?: never;
         options?: never;
@@ -1290,6 +1381,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Import a workflow
+         * @description Our export, a seed format, or an n8n workflow (for the node types we have equivalents of); what cannot be converted is reported per node.
+         */
         post: operations["workflows_import_create"];
         delete?: never;
         options?: never;
@@ -1306,7 +1401,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Every problem of a definition at once; 200 whether it is valid or not. */
+        /**
+         * Check a definition without saving it
+         * @description Every problem at once, each pointing at its field; 200 whether it is valid or not.
+         */
         post: operations["workflows_validate_create"];
         delete?: never;
         options?: never;
@@ -1711,7 +1809,75 @@ export interface components {
             comment: string;
         };
         DefinitionInputRequest: {
-            definition: unknown;
+            /**
+             * @description The workflow definition (canonical form, or a seed format).
+             * @example {
+             *       "nodes": [
+             *         {
+             *           "id": "start",
+             *           "type": "trigger.manual",
+             *           "name": "Start",
+             *           "config": {}
+             *         },
+             *         {
+             *           "id": "fetch",
+             *           "type": "http_request",
+             *           "name": "Fetch the item",
+             *           "config": {
+             *             "method": "GET",
+             *             "url": "https://api.example.com/items/{{ input.item_id }}"
+             *           },
+             *           "retry": {
+             *             "max_attempts": 3,
+             *             "backoff_seconds": 2
+             *           },
+             *           "timeout_seconds": 30
+             *         },
+             *         {
+             *           "id": "pricey",
+             *           "type": "condition",
+             *           "name": "Pricey?",
+             *           "config": {
+             *             "expression": "{{ steps.fetch.output.body.price > 100 }}"
+             *           }
+             *         },
+             *         {
+             *           "id": "out",
+             *           "type": "output",
+             *           "name": "Result",
+             *           "config": {
+             *             "value": {
+             *               "item": "{{ steps.fetch.output.body }}"
+             *             }
+             *           }
+             *         }
+             *       ],
+             *       "edges": [
+             *         {
+             *           "id": "e1",
+             *           "source": "start",
+             *           "target": "fetch"
+             *         },
+             *         {
+             *           "id": "e2",
+             *           "source": "fetch",
+             *           "target": "pricey"
+             *         },
+             *         {
+             *           "id": "e3",
+             *           "source": "pricey",
+             *           "target": "out",
+             *           "source_port": "true"
+             *         }
+             *       ],
+             *       "variables": {},
+             *       "settings": {
+             *         "timeout_seconds": 3600,
+             *         "on_error": "stop"
+             *       }
+             *     }
+             */
+            definition: components["schemas"]["WorkflowDefinition"] | components["schemas"]["SeedDefinition"];
         };
         /**
          * @description * `low` - low
@@ -1855,7 +2021,7 @@ export interface components {
             description: string;
             category: string;
             tags: string[];
-            definition: unknown;
+            definition: components["schemas"]["WorkflowDefinition"];
             source: {
                 [key: string]: unknown;
             };
@@ -1982,7 +2148,7 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
-            readonly definition: unknown;
+            readonly definition: components["schemas"]["WorkflowDefinition"];
             readonly trigger: components["schemas"]["Trigger"];
             readonly execution_stats: components["schemas"]["ExecutionStats"];
             readonly permissions: string[];
@@ -2875,7 +3041,7 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
-            readonly definition: unknown;
+            readonly definition: components["schemas"]["WorkflowDefinition"];
             readonly trigger: components["schemas"]["Trigger"];
             readonly execution_stats: components["schemas"]["ExecutionStats"];
             readonly permissions: string[];
@@ -2903,7 +3069,7 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
-            readonly definition: unknown;
+            readonly definition: components["schemas"]["WorkflowDefinition"];
             readonly trigger: components["schemas"]["Trigger"];
             readonly execution_stats: components["schemas"]["ExecutionStats"];
             readonly permissions: string[];
@@ -2914,10 +3080,144 @@ export interface components {
             category?: string;
             tags?: string[];
             is_active?: boolean;
-            /** @description The definition (canonical form or a seed format). */
-            definition: unknown;
-            /** @description The seed documents' name for `definition` (an alias). */
-            workflow_data?: unknown;
+            /**
+             * @description The definition (canonical form or a seed format).
+             * @example {
+             *       "nodes": [
+             *         {
+             *           "id": "start",
+             *           "type": "trigger.manual",
+             *           "name": "Start",
+             *           "config": {}
+             *         },
+             *         {
+             *           "id": "fetch",
+             *           "type": "http_request",
+             *           "name": "Fetch the item",
+             *           "config": {
+             *             "method": "GET",
+             *             "url": "https://api.example.com/items/{{ input.item_id }}"
+             *           },
+             *           "retry": {
+             *             "max_attempts": 3,
+             *             "backoff_seconds": 2
+             *           },
+             *           "timeout_seconds": 30
+             *         },
+             *         {
+             *           "id": "pricey",
+             *           "type": "condition",
+             *           "name": "Pricey?",
+             *           "config": {
+             *             "expression": "{{ steps.fetch.output.body.price > 100 }}"
+             *           }
+             *         },
+             *         {
+             *           "id": "out",
+             *           "type": "output",
+             *           "name": "Result",
+             *           "config": {
+             *             "value": {
+             *               "item": "{{ steps.fetch.output.body }}"
+             *             }
+             *           }
+             *         }
+             *       ],
+             *       "edges": [
+             *         {
+             *           "id": "e1",
+             *           "source": "start",
+             *           "target": "fetch"
+             *         },
+             *         {
+             *           "id": "e2",
+             *           "source": "fetch",
+             *           "target": "pricey"
+             *         },
+             *         {
+             *           "id": "e3",
+             *           "source": "pricey",
+             *           "target": "out",
+             *           "source_port": "true"
+             *         }
+             *       ],
+             *       "variables": {},
+             *       "settings": {
+             *         "timeout_seconds": 3600,
+             *         "on_error": "stop"
+             *       }
+             *     }
+             */
+            definition: components["schemas"]["WorkflowDefinition"] | components["schemas"]["SeedDefinition"];
+            /**
+             * @description The seed documents' name for `definition` (an alias).
+             * @example {
+             *       "nodes": [
+             *         {
+             *           "id": "start",
+             *           "type": "trigger.manual",
+             *           "name": "Start",
+             *           "config": {}
+             *         },
+             *         {
+             *           "id": "fetch",
+             *           "type": "http_request",
+             *           "name": "Fetch the item",
+             *           "config": {
+             *             "method": "GET",
+             *             "url": "https://api.example.com/items/{{ input.item_id }}"
+             *           },
+             *           "retry": {
+             *             "max_attempts": 3,
+             *             "backoff_seconds": 2
+             *           },
+             *           "timeout_seconds": 30
+             *         },
+             *         {
+             *           "id": "pricey",
+             *           "type": "condition",
+             *           "name": "Pricey?",
+             *           "config": {
+             *             "expression": "{{ steps.fetch.output.body.price > 100 }}"
+             *           }
+             *         },
+             *         {
+             *           "id": "out",
+             *           "type": "output",
+             *           "name": "Result",
+             *           "config": {
+             *             "value": {
+             *               "item": "{{ steps.fetch.output.body }}"
+             *             }
+             *           }
+             *         }
+             *       ],
+             *       "edges": [
+             *         {
+             *           "id": "e1",
+             *           "source": "start",
+             *           "target": "fetch"
+             *         },
+             *         {
+             *           "id": "e2",
+             *           "source": "fetch",
+             *           "target": "pricey"
+             *         },
+             *         {
+             *           "id": "e3",
+             *           "source": "pricey",
+             *           "target": "out",
+             *           "source_port": "true"
+             *         }
+             *       ],
+             *       "variables": {},
+             *       "settings": {
+             *         "timeout_seconds": 3600,
+             *         "on_error": "stop"
+             *       }
+             *     }
+             */
+            workflow_data?: components["schemas"]["WorkflowDefinition"] | components["schemas"]["SeedDefinition"];
             /** @description The version your change is based on; a stale one gets 409. */
             version?: number;
         };
@@ -2970,7 +3270,7 @@ export interface components {
             readonly author: string | null;
             /** Format: date-time */
             readonly created_at: string;
-            readonly definition: unknown;
+            readonly definition: components["schemas"]["WorkflowDefinition"];
         };
         Error: {
             error: {
@@ -2988,6 +3288,137 @@ export interface components {
                 /** Format: date-time */
                 timestamp: string;
             };
+        };
+        WorkflowNode: {
+            /** @description Unique in the definition; other nodes' expressions reach its output as `steps.<id>.output`. */
+            id: string;
+            /** @description A node type of `GET /node-types` (`trigger.manual`, `http_request`, `condition`, …). */
+            type: string;
+            name?: string;
+            notes?: string;
+            /** @description The type's settings (its JSON Schema is in `GET /node-types`); strings may hold `{{ … }}` expressions. */
+            config?: Record<string, never>;
+            /** @description Where an editor draws it. */
+            position?: {
+                x?: number;
+                y?: number;
+            };
+            /** @description Retries of a failed attempt, with exponential backoff from `backoff_seconds`. */
+            retry?: {
+                max_attempts?: number;
+                backoff_seconds?: number;
+                backoff_max_seconds?: number;
+            };
+            /** @description An attempt running longer fails (and may be retried). */
+            timeout_seconds?: number;
+            /**
+             * @description When the node fails: `stop` the run (default), `continue` with the next nodes, or follow its `error` port.
+             * @enum {string}
+             */
+            on_error?: "stop" | "continue" | "error_port";
+            /** @description Skipped, as if it were not there. */
+            disabled?: boolean;
+        };
+        WorkflowEdge: {
+            id?: string;
+            source: string;
+            target: string;
+            /** @description Which output of the source: `true`/`false` of a condition, a case of a switch, `approved`/`rejected`, `error`; the default (`main`) is left out. */
+            source_port?: string;
+        };
+        WorkflowSettings: {
+            /** @description The whole run's time limit. */
+            timeout_seconds?: number;
+            /** @description Runs of this workflow at once; more wait (`queue`) or are refused (`reject`). */
+            max_concurrency?: number;
+            /** @enum {string} */
+            concurrency_policy?: "queue" | "reject";
+            /**
+             * @description The default `on_error` of the nodes.
+             * @enum {string}
+             */
+            on_error?: "stop" | "continue";
+        };
+        /**
+         * @description A workflow: nodes joined by edges, in the canonical form the API answers with. Exactly one trigger node; no cycles (loops are `for_each` nodes).
+         * @example {
+         *       "nodes": [
+         *         {
+         *           "id": "start",
+         *           "type": "trigger.manual",
+         *           "name": "Start",
+         *           "config": {}
+         *         },
+         *         {
+         *           "id": "fetch",
+         *           "type": "http_request",
+         *           "name": "Fetch the item",
+         *           "config": {
+         *             "method": "GET",
+         *             "url": "https://api.example.com/items/{{ input.item_id }}"
+         *           },
+         *           "retry": {
+         *             "max_attempts": 3,
+         *             "backoff_seconds": 2
+         *           },
+         *           "timeout_seconds": 30
+         *         },
+         *         {
+         *           "id": "pricey",
+         *           "type": "condition",
+         *           "name": "Pricey?",
+         *           "config": {
+         *             "expression": "{{ steps.fetch.output.body.price > 100 }}"
+         *           }
+         *         },
+         *         {
+         *           "id": "out",
+         *           "type": "output",
+         *           "name": "Result",
+         *           "config": {
+         *             "value": {
+         *               "item": "{{ steps.fetch.output.body }}"
+         *             }
+         *           }
+         *         }
+         *       ],
+         *       "edges": [
+         *         {
+         *           "id": "e1",
+         *           "source": "start",
+         *           "target": "fetch"
+         *         },
+         *         {
+         *           "id": "e2",
+         *           "source": "fetch",
+         *           "target": "pricey"
+         *         },
+         *         {
+         *           "id": "e3",
+         *           "source": "pricey",
+         *           "target": "out",
+         *           "source_port": "true"
+         *         }
+         *       ],
+         *       "variables": {},
+         *       "settings": {
+         *         "timeout_seconds": 3600,
+         *         "on_error": "stop"
+         *       }
+         *     }
+         */
+        WorkflowDefinition: {
+            nodes: components["schemas"]["WorkflowNode"][];
+            edges?: components["schemas"]["WorkflowEdge"][];
+            /** @description Constants the expressions read as `{{ vars.<name> }}`. */
+            variables?: {
+                [key: string]: unknown;
+            };
+            settings?: components["schemas"]["WorkflowSettings"];
+        };
+        /** @description Also accepted, and answered in the canonical form: the seed documents' React-Flow style (`nodes` with `data`, `connections`) and their step list (`steps` with `depends_on`). */
+        SeedDefinition: {
+            [key: string]: unknown;
         };
     };
     responses: never;
@@ -3142,6 +3573,11 @@ export type SchemaWorkflowMetrics = components['schemas']['WorkflowMetrics'];
 export type SchemaWorkflowVersion = components['schemas']['WorkflowVersion'];
 export type SchemaWorkflowVersionDetail = components['schemas']['WorkflowVersionDetail'];
 export type SchemaError = components['schemas']['Error'];
+export type SchemaWorkflowNode = components['schemas']['WorkflowNode'];
+export type SchemaWorkflowEdge = components['schemas']['WorkflowEdge'];
+export type SchemaWorkflowSettings = components['schemas']['WorkflowSettings'];
+export type SchemaWorkflowDefinition = components['schemas']['WorkflowDefinition'];
+export type SchemaSeedDefinition = components['schemas']['SeedDefinition'];
 export type $defs = Record<string, never>;
 export interface operations {
     ai_chat_create: {

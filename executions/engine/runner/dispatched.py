@@ -21,7 +21,7 @@ from executions.engine.runner.advance import (
     take_next,
 )
 from executions.engine.runner.attempt import attempt
-from executions.engine.runner.results import apply_outcome, fail_step
+from executions.engine.runner.results import apply_outcome, attempt_record, fail_step
 from executions.engine.runner.start import start_run
 from executions.engine.runner.state import Outcome, Run, locked_step, save_run
 from executions.engine.types import NodeContext, NodeType
@@ -147,6 +147,7 @@ def recover_lost_step(step_id: int) -> bool:
             fail_step(run, step, deaths.message("running this step", step.worker_deaths), retryable=False)
             requeued = False
         else:
+            lost = attempt_record(step, "lost")
             step.status = StepRun.Status.PENDING
             step.queued_at = run.now
             step.lease_expires_at = None
@@ -154,6 +155,7 @@ def recover_lost_step(step_id: int) -> bool:
                 "warning",
                 f"The worker running attempt {step.attempt} was lost; running the step again",
                 node_id=node.id,
+                data=lost,
             )
             run.touch(step)
             run.dispatch(step)

@@ -78,6 +78,16 @@ def _backoff(node: Node, attempt: int) -> float:
     return min(cap, base * 2.0 ** max(0, attempt - 1))
 
 
+def attempt_record(step: StepRun, outcome: str) -> dict[str, Any]:
+    """An attempt that will not be the step's last, for its log line: the console's timeline draws it."""
+    return {
+        "attempt": step.attempt,
+        "outcome": outcome,
+        "queued_at": step.queued_at.isoformat() if step.queued_at else None,
+        "started_at": step.started_at.isoformat() if step.started_at else None,
+    }
+
+
 def fail_step(run: Run, step: StepRun, message: str, *, retryable: bool, data: Any = None) -> None:
     node = run.graph.nodes[step.node_id]
     error = {"message": message, "attempt": step.attempt}
@@ -95,6 +105,7 @@ def fail_step(run: Run, step: StepRun, message: str, *, retryable: bool, data: A
             "warning",
             f"Attempt {step.attempt} of {max_attempts} failed: {message}; retrying in {delay:g}s",
             node_id=node.id,
+            data=attempt_record(step, "failed"),
         )
         if delay <= settings.FLOWBUILDER_MAX_COUNTDOWN_SECONDS:
             step_id = step.pk

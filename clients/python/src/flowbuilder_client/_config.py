@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
+from pydantic import BaseModel
 
 from ._errors import retry_after_seconds
 from ._version import __version__
@@ -105,6 +106,21 @@ def clean(values: Mapping[str, Any]) -> dict[str, Any]:
 def merge_body(body: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:
     """A request body from a dict (as the seeds' clients pass it) and keyword arguments, which win."""
     return {**(dict(body) if body else {}), **clean(fields)}
+
+
+def jsonable(value: Any) -> Any:
+    """A request body with any model in it (an answer sent back: an export, a definition) as plain JSON.
+
+    Only the fields the server sent are kept (``exclude_unset``): a model's unset optional fields
+    would otherwise go back as nulls, which the server rightly refuses.
+    """
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, Mapping):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return value
 
 
 def monotonic() -> float:

@@ -216,13 +216,6 @@ class DecisionInputRequest(BaseModel):
     comment: str = Field("", max_length=2000)
 
 
-class DefinitionInputRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    definition: Any
-
-
 class ExecutionStats(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -231,21 +224,6 @@ class ExecutionStats(BaseModel):
     successful_executions: int = Field(..., description="Runs that ended `completed`.")
     failed_executions: int = Field(..., description="Runs that ended `failed` or `timed_out`.")
     average_duration: Optional[float] = Field(..., description="Seconds.")
-
-
-class Export(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    format: str
-    format_version: int
-    name: str
-    description: str
-    category: str
-    tags: List[str]
-    definition: Any
-    source: Dict[str, Any]
-    exported_at: AwareDatetime
 
 
 class HealthCheck(BaseModel):
@@ -753,20 +731,6 @@ class WebhookWithSecret(BaseModel):
     )
 
 
-class WorkflowInputRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    name: str = Field(..., max_length=200, min_length=1)
-    description: Optional[str] = Field(None, max_length=10000)
-    category: Optional[str] = Field(None, max_length=50)
-    tags: Optional[List[Tag]] = Field(None, max_length=20)
-    is_active: Optional[bool] = None
-    definition: Any = Field(..., description="The definition (canonical form or a seed format).")
-    workflow_data: Optional[Any] = Field(None, description="The seed documents' name for `definition` (an alias).")
-    version: Optional[int] = Field(None, description="The version your change is based on; a stale one gets 409.", ge=1)
-
-
 class WorkflowList(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -806,17 +770,6 @@ class WorkflowVersion(BaseModel):
     note: str
     author: Optional[str] = Field(...)
     created_at: AwareDatetime
-
-
-class WorkflowVersionDetail(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    number: int
-    note: str
-    author: Optional[str] = Field(...)
-    created_at: AwareDatetime
-    definition: Any
 
 
 class Detail(BaseModel):
@@ -860,6 +813,117 @@ class Error(BaseModel):
         extra="allow",
     )
     error: Error1
+
+
+class Position(BaseModel):
+    """
+    Where an editor draws it.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    x: Optional[float] = None
+    y: Optional[float] = None
+
+
+class Retry(BaseModel):
+    """
+    Retries of a failed attempt, with exponential backoff from `backoff_seconds`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    max_attempts: Optional[int] = Field(None, ge=1, le=10)
+    backoff_seconds: Optional[float] = Field(None, ge=0.0, le=3600.0)
+    backoff_max_seconds: Optional[float] = Field(None, ge=0.0, le=86400.0)
+
+
+class WorkflowNode(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str = Field(
+        ...,
+        description="Unique in the definition; other nodes' expressions reach its output as `steps.<id>.output`.",
+        pattern="^[A-Za-z0-9_][A-Za-z0-9_.\\-]{0,63}$",
+    )
+    type: str = Field(
+        ...,
+        description="A node type of `GET /node-types` (`trigger.manual`, `http_request`, `condition`, …).",
+        min_length=1,
+    )
+    name: Optional[str] = Field(None, max_length=200)
+    notes: Optional[str] = Field(None, max_length=5000)
+    config: Optional[Dict[str, Any]] = Field(
+        None,
+        description="The type's settings (its JSON Schema is in `GET /node-types`); strings may hold `{{ … }}` expressions.",
+    )
+    position: Optional[Position] = Field(None, description="Where an editor draws it.")
+    retry: Optional[Retry] = Field(
+        None, description="Retries of a failed attempt, with exponential backoff from `backoff_seconds`."
+    )
+    timeout_seconds: Optional[float] = Field(
+        None, description="An attempt running longer fails (and may be retried).", gt=0.0, le=86400.0
+    )
+    on_error: Optional[Literal["stop", "continue", "error_port"]] = Field(
+        None,
+        description="When the node fails: `stop` the run (default), `continue` with the next nodes, or follow its `error` port.",
+    )
+    disabled: Optional[bool] = Field(None, description="Skipped, as if it were not there.")
+
+
+class WorkflowEdge(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Optional[str] = Field(None, max_length=200)
+    source: str
+    target: str
+    source_port: Optional[str] = Field(
+        None,
+        description="Which output of the source: `true`/`false` of a condition, a case of a switch, `approved`/`rejected`, `error`; the default (`main`) is left out.",
+        max_length=64,
+    )
+
+
+class WorkflowSettings(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    timeout_seconds: Optional[float] = Field(None, description="The whole run's time limit.", gt=0.0, le=2592000.0)
+    max_concurrency: Optional[int] = Field(
+        None, description="Runs of this workflow at once; more wait (`queue`) or are refused (`reject`).", ge=1, le=1000
+    )
+    concurrency_policy: Optional[Literal["queue", "reject"]] = None
+    on_error: Optional[Literal["stop", "continue"]] = Field(None, description="The default `on_error` of the nodes.")
+
+
+class WorkflowDefinition(BaseModel):
+    """
+    A workflow: nodes joined by edges, in the canonical form the API answers with. Exactly one trigger node; no cycles (loops are `for_each` nodes).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    nodes: List[WorkflowNode] = Field(..., max_length=500)
+    edges: Optional[List[WorkflowEdge]] = None
+    variables: Optional[Dict[str, Any]] = Field(
+        None, description="Constants the expressions read as `{{ vars.<name> }}`."
+    )
+    settings: Optional[WorkflowSettings] = None
+
+
+class SeedDefinition(BaseModel):
+    """
+    Also accepted, and answered in the canonical form: the seed documents' React-Flow style (`nodes` with `data`, `connections`) and their step list (`steps` with `depends_on`).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
 
 
 class AIChatResult(BaseModel):
@@ -1074,6 +1138,50 @@ class CredentialInputRequest(BaseModel):
     )
 
 
+class DefinitionInputRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    definition: Union[WorkflowDefinition, SeedDefinition] = Field(
+        ...,
+        description="The workflow definition (canonical form, or a seed format).",
+        examples=[
+            {
+                "nodes": [
+                    {"id": "start", "type": "trigger.manual", "name": "Start", "config": {}},
+                    {
+                        "id": "fetch",
+                        "type": "http_request",
+                        "name": "Fetch the item",
+                        "config": {"method": "GET", "url": "https://api.example.com/items/{{ input.item_id }}"},
+                        "retry": {"max_attempts": 3, "backoff_seconds": 2},
+                        "timeout_seconds": 30,
+                    },
+                    {
+                        "id": "pricey",
+                        "type": "condition",
+                        "name": "Pricey?",
+                        "config": {"expression": "{{ steps.fetch.output.body.price > 100 }}"},
+                    },
+                    {
+                        "id": "out",
+                        "type": "output",
+                        "name": "Result",
+                        "config": {"value": {"item": "{{ steps.fetch.output.body }}"}},
+                    },
+                ],
+                "edges": [
+                    {"id": "e1", "source": "start", "target": "fetch"},
+                    {"id": "e2", "source": "fetch", "target": "pricey"},
+                    {"id": "e3", "source": "pricey", "target": "out", "source_port": "true"},
+                ],
+                "variables": {},
+                "settings": {"timeout_seconds": 3600, "on_error": "stop"},
+            }
+        ],
+    )
+
+
 class ExecuteInputRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1139,6 +1247,21 @@ class ExecutionLog(BaseModel):
     message: str
     data: Optional[Any] = Field(...)
     created_at: AwareDatetime
+
+
+class Export(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    format: str
+    format_version: int
+    name: str
+    description: str
+    category: str
+    tags: List[str]
+    definition: WorkflowDefinition
+    source: Dict[str, Any]
+    exported_at: AwareDatetime
 
 
 class File(BaseModel):
@@ -1570,7 +1693,7 @@ class WorkflowCreated(BaseModel):
     last_execution_at: Optional[AwareDatetime] = Field(...)
     created_at: AwareDatetime
     updated_at: AwareDatetime
-    definition: Any
+    definition: WorkflowDefinition
     trigger: Trigger
     execution_stats: ExecutionStats
     permissions: List[str]
@@ -1595,10 +1718,109 @@ class WorkflowDetail(BaseModel):
     last_execution_at: Optional[AwareDatetime] = Field(...)
     created_at: AwareDatetime
     updated_at: AwareDatetime
-    definition: Any
+    definition: WorkflowDefinition
     trigger: Trigger
     execution_stats: ExecutionStats
     permissions: List[str]
+
+
+class WorkflowInputRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: str = Field(..., max_length=200, min_length=1)
+    description: Optional[str] = Field(None, max_length=10000)
+    category: Optional[str] = Field(None, max_length=50)
+    tags: Optional[List[Tag]] = Field(None, max_length=20)
+    is_active: Optional[bool] = None
+    definition: Union[WorkflowDefinition, SeedDefinition] = Field(
+        ...,
+        description="The definition (canonical form or a seed format).",
+        examples=[
+            {
+                "nodes": [
+                    {"id": "start", "type": "trigger.manual", "name": "Start", "config": {}},
+                    {
+                        "id": "fetch",
+                        "type": "http_request",
+                        "name": "Fetch the item",
+                        "config": {"method": "GET", "url": "https://api.example.com/items/{{ input.item_id }}"},
+                        "retry": {"max_attempts": 3, "backoff_seconds": 2},
+                        "timeout_seconds": 30,
+                    },
+                    {
+                        "id": "pricey",
+                        "type": "condition",
+                        "name": "Pricey?",
+                        "config": {"expression": "{{ steps.fetch.output.body.price > 100 }}"},
+                    },
+                    {
+                        "id": "out",
+                        "type": "output",
+                        "name": "Result",
+                        "config": {"value": {"item": "{{ steps.fetch.output.body }}"}},
+                    },
+                ],
+                "edges": [
+                    {"id": "e1", "source": "start", "target": "fetch"},
+                    {"id": "e2", "source": "fetch", "target": "pricey"},
+                    {"id": "e3", "source": "pricey", "target": "out", "source_port": "true"},
+                ],
+                "variables": {},
+                "settings": {"timeout_seconds": 3600, "on_error": "stop"},
+            }
+        ],
+    )
+    workflow_data: Optional[Union[WorkflowDefinition, SeedDefinition]] = Field(
+        None,
+        description="The seed documents' name for `definition` (an alias).",
+        examples=[
+            {
+                "nodes": [
+                    {"id": "start", "type": "trigger.manual", "name": "Start", "config": {}},
+                    {
+                        "id": "fetch",
+                        "type": "http_request",
+                        "name": "Fetch the item",
+                        "config": {"method": "GET", "url": "https://api.example.com/items/{{ input.item_id }}"},
+                        "retry": {"max_attempts": 3, "backoff_seconds": 2},
+                        "timeout_seconds": 30,
+                    },
+                    {
+                        "id": "pricey",
+                        "type": "condition",
+                        "name": "Pricey?",
+                        "config": {"expression": "{{ steps.fetch.output.body.price > 100 }}"},
+                    },
+                    {
+                        "id": "out",
+                        "type": "output",
+                        "name": "Result",
+                        "config": {"value": {"item": "{{ steps.fetch.output.body }}"}},
+                    },
+                ],
+                "edges": [
+                    {"id": "e1", "source": "start", "target": "fetch"},
+                    {"id": "e2", "source": "fetch", "target": "pricey"},
+                    {"id": "e3", "source": "pricey", "target": "out", "source_port": "true"},
+                ],
+                "variables": {},
+                "settings": {"timeout_seconds": 3600, "on_error": "stop"},
+            }
+        ],
+    )
+    version: Optional[int] = Field(None, description="The version your change is based on; a stale one gets 409.", ge=1)
+
+
+class WorkflowVersionDetail(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    number: int
+    note: str
+    author: Optional[str] = Field(...)
+    created_at: AwareDatetime
+    definition: WorkflowDefinition
 
 
 class AIChatInputRequest(BaseModel):
@@ -1658,7 +1880,7 @@ class InstantiatedWorkflow(BaseModel):
     last_execution_at: Optional[AwareDatetime] = Field(...)
     created_at: AwareDatetime
     updated_at: AwareDatetime
-    definition: Any
+    definition: WorkflowDefinition
     trigger: Trigger
     execution_stats: ExecutionStats
     permissions: List[str]

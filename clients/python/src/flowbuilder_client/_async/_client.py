@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from .._config import ClientConfig, async_sleep, backoff, may_resend, retry_delay
+from .._config import ClientConfig, async_sleep, backoff, jsonable, may_resend, retry_delay
 from .._errors import APIConnectionError, error_from_response
 from . import _resources as r
 
@@ -100,7 +100,7 @@ class AsyncFlowbuilder:
         all_headers = {**config.default_headers(), **config.auth_headers(), **(headers or {})}
         content = None
         if json is not None:
-            content = jsonlib.dumps(json).encode()
+            content = jsonlib.dumps(jsonable(json)).encode()
             all_headers["Content-Type"] = "application/json"
         attempt = 0
         while True:

@@ -136,7 +136,7 @@ class Workflows(_Resource):
         body: Mapping[str, Any] | None = None,
         *,
         name: str | None = None,
-        definition: Mapping[str, Any] | None = None,
+        definition: Mapping[str, Any] | BaseModel | None = None,
         description: str | None = None,
         category: str | None = None,
         tags: List[str] | None = None,
@@ -166,7 +166,7 @@ class Workflows(_Resource):
         return await self._call(m.WorkflowDetail, "PATCH", f"/workflows/{workflow_id}", json=fields)
 
     async def replace(
-        self, workflow_id: str, *, name: str, definition: Mapping[str, Any], **fields: Any
+        self, workflow_id: str, *, name: str, definition: Mapping[str, Any] | BaseModel, **fields: Any
     ) -> m.WorkflowDetail:
         body = {"name": name, "definition": definition, **fields}
         return await self._call(m.WorkflowDetail, "PUT", f"/workflows/{workflow_id}", json=body)
@@ -199,13 +199,13 @@ class Workflows(_Resource):
     def executions(self, workflow_id: str, **filters: Any) -> AsyncIterator[m.ExecutionList]:
         return self._pages(m.ExecutionList, f"/workflows/{workflow_id}/executions", filters)
 
-    async def validate(self, definition: Mapping[str, Any]) -> m.ValidationResult:
+    async def validate(self, definition: Mapping[str, Any] | BaseModel) -> m.ValidationResult:
         return await self._call(m.ValidationResult, "POST", "/workflows/validate", json={"definition": definition})
 
     async def import_(
-        self, data: Mapping[str, Any], *, name: str | None = None, is_active: bool | None = None
+        self, data: Mapping[str, Any] | BaseModel, *, name: str | None = None, is_active: bool | None = None
     ) -> m.WorkflowCreated:
-        """Import an export (``workflows.export``'s answer) as a new workflow."""
+        """Import an export (``workflows.export``'s answer, as it comes or as a dict) as a new workflow."""
         body = merge_body(None, {"data": data, "name": name, "is_active": is_active})
         return await self._call(m.WorkflowCreated, "POST", "/workflows/import", json=body)
 
@@ -401,7 +401,7 @@ class Templates(_Resource):
     async def get(self, template_id: str) -> m.TemplateDetail:
         return await self._call(m.TemplateDetail, "GET", f"/templates/{template_id}")
 
-    async def create(self, name: str, definition: Mapping[str, Any], **fields: Any) -> m.TemplateDetail:
+    async def create(self, name: str, definition: Mapping[str, Any] | BaseModel, **fields: Any) -> m.TemplateDetail:
         body = {"name": name, "definition": definition, **fields}
         return await self._call(m.TemplateDetail, "POST", "/templates", json=body)
 

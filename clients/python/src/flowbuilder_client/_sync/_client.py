@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from .._config import ClientConfig, backoff, may_resend, retry_delay, sync_sleep
+from .._config import ClientConfig, backoff, jsonable, may_resend, retry_delay, sync_sleep
 from .._errors import APIConnectionError, error_from_response
 from . import _resources as r
 
@@ -101,7 +101,7 @@ class Flowbuilder:
         all_headers = {**config.default_headers(), **config.auth_headers(), **(headers or {})}
         content = None
         if json is not None:
-            content = jsonlib.dumps(json).encode()
+            content = jsonlib.dumps(jsonable(json)).encode()
             all_headers["Content-Type"] = "application/json"
         attempt = 0
         while True:

@@ -135,7 +135,7 @@ class Workflows(_Resource):
         body: Mapping[str, Any] | None = None,
         *,
         name: str | None = None,
-        definition: Mapping[str, Any] | None = None,
+        definition: Mapping[str, Any] | BaseModel | None = None,
         description: str | None = None,
         category: str | None = None,
         tags: List[str] | None = None,
@@ -164,7 +164,9 @@ class Workflows(_Resource):
         """Change some fields (PATCH); pass ``version=`` to get a 409 if someone changed it meanwhile."""
         return self._call(m.WorkflowDetail, "PATCH", f"/workflows/{workflow_id}", json=fields)
 
-    def replace(self, workflow_id: str, *, name: str, definition: Mapping[str, Any], **fields: Any) -> m.WorkflowDetail:
+    def replace(
+        self, workflow_id: str, *, name: str, definition: Mapping[str, Any] | BaseModel, **fields: Any
+    ) -> m.WorkflowDetail:
         body = {"name": name, "definition": definition, **fields}
         return self._call(m.WorkflowDetail, "PUT", f"/workflows/{workflow_id}", json=body)
 
@@ -194,13 +196,13 @@ class Workflows(_Resource):
     def executions(self, workflow_id: str, **filters: Any) -> Iterator[m.ExecutionList]:
         return self._pages(m.ExecutionList, f"/workflows/{workflow_id}/executions", filters)
 
-    def validate(self, definition: Mapping[str, Any]) -> m.ValidationResult:
+    def validate(self, definition: Mapping[str, Any] | BaseModel) -> m.ValidationResult:
         return self._call(m.ValidationResult, "POST", "/workflows/validate", json={"definition": definition})
 
     def import_(
-        self, data: Mapping[str, Any], *, name: str | None = None, is_active: bool | None = None
+        self, data: Mapping[str, Any] | BaseModel, *, name: str | None = None, is_active: bool | None = None
     ) -> m.WorkflowCreated:
-        """Import an export (``workflows.export``'s answer) as a new workflow."""
+        """Import an export (``workflows.export``'s answer, as it comes or as a dict) as a new workflow."""
         body = merge_body(None, {"data": data, "name": name, "is_active": is_active})
         return self._call(m.WorkflowCreated, "POST", "/workflows/import", json=body)
 
@@ -392,7 +394,7 @@ class Templates(_Resource):
     def get(self, template_id: str) -> m.TemplateDetail:
         return self._call(m.TemplateDetail, "GET", f"/templates/{template_id}")
 
-    def create(self, name: str, definition: Mapping[str, Any], **fields: Any) -> m.TemplateDetail:
+    def create(self, name: str, definition: Mapping[str, Any] | BaseModel, **fields: Any) -> m.TemplateDetail:
         body = {"name": name, "definition": definition, **fields}
         return self._call(m.TemplateDetail, "POST", "/templates", json=body)
 
