@@ -88,7 +88,7 @@ class TopLevelFilter(admin.SimpleListFilter):
 
 class StepRunInline(ReadOnlyInline):
     model = StepRun
-    fields = ["node_id", "node_type", "status_badge", "attempt", "started_at", "took", "worker", "error_pretty"]
+    fields = ["node_id", "node_type", "status_badge", "attempt", "started_at_ms", "took", "worker", "error_pretty"]
     readonly_fields = fields
     ordering = ["id"]
 
@@ -100,6 +100,10 @@ class StepRunInline(ReadOnlyInline):
         return status_badge(step.status)
 
     @admin.display(description="Took")
+    @admin.display(description="Started at")
+    def started_at_ms(self, step: StepRun) -> str:
+        return iso_ms(step.started_at) or "—"
+
     def took(self, step: StepRun) -> str:
         if step.started_at and step.completed_at:
             return seconds(step.completed_at - step.started_at)
@@ -112,10 +116,14 @@ class StepRunInline(ReadOnlyInline):
 
 class ExecutionLogInline(ReadOnlyInline):
     model = ExecutionLog
-    fields = ["created_at", "level", "node_id", "message"]
+    fields = ["created_at_ms", "level", "node_id", "message"]
     readonly_fields = fields
     ordering = ["id"]
     verbose_name_plural = f"Log (the last {INLINE_LOG_LINES} lines; all of them under Execution logs)"
+
+    @admin.display(description="Created at")
+    def created_at_ms(self, line: ExecutionLog) -> str:
+        return iso_ms(line.created_at) or "—"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ExecutionLog]:
         queryset = super().get_queryset(request).defer("data")

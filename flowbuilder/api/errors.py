@@ -241,6 +241,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, django_exceptions.RequestDataTooBig):
         return _response(413, "Request body too large")
 
+    if isinstance(exc, django_exceptions.TooManyFieldsSent | django_exceptions.TooManyFilesSent):
+        # A form body past DATA_UPLOAD_MAX_NUMBER_FIELDS (a definition spelt out as form fields, say).
+        return _response(
+            400, "Too many form fields: send a body this large as JSON", [{"field": None, "message": str(exc)}]
+        )
+
     if isinstance(exc, django_exceptions.ValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return _response(400, "Request validation failed", flatten_details(detail))

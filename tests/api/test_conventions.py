@@ -207,6 +207,13 @@ class TestBodyLimits:
         response = api_client.post("/api/v1/auth/login", data=body, content_type="application/json")
         assert_envelope(response, 413, "PAYLOAD_TOO_LARGE")
 
+    def test_a_form_with_too_many_fields_is_400_not_500(self, auth_client):
+        # Found by the fuzzer once definitions had a schema: a definition spelt out as 1,500 form fields.
+        body = "name=x&" + "&".join(["nodes=id"] * 1500)
+        response = auth_client.post("/api/v1/workflows", data=body, content_type="application/x-www-form-urlencoded")
+        error = assert_envelope(response, 400, "VALIDATION_ERROR")
+        assert "as JSON" in error["message"]
+
     def test_deep_nesting_is_400_not_recursion_error(self, api_client):
         body = "[" * 100_000 + "]" * 100_000
         response = api_client.post("/api/v1/auth/login", data=body, content_type="application/json")

@@ -149,6 +149,7 @@ def test_a_run_in_progress_turns_completed_live_with_a_bar_per_attempt(page, dem
         )
     expect(page.locator("#fb-run-status")).to_have_attribute("data-status", "completed")
     assert page.evaluate("window.__notReloaded") is True  # the same page, updated over the socket
+    expect(page.locator("#fb-stale")).to_be_visible()  # says the admin's fields below are as of the page's load
     expect(page.locator('.fb-bar[data-node-id="flaky"]')).to_have_count(3)
     attempts = [b.get_attribute("data-status") for b in page.query_selector_all('.fb-bar[data-node-id="flaky"]')]
     assert attempts == ["failed", "failed", "completed"]

@@ -7,6 +7,7 @@
   if (!root || !source) return;
   const FINISHED = ["completed", "failed", "cancelled", "timed_out"];
   let run = JSON.parse(source.textContent);
+  const statusAtLoad = run.status;
   let selected = null;
   let refreshTimer = null;
 
@@ -130,6 +131,8 @@
   function render() {
     for (const step of run.steps) setNodeStatus(step.node_id, step.status);
     setRunStatus(run.status);
+    // The admin's own fields under this panel are drawn by the server, as of when the page opened.
+    document.getElementById("fb-stale").hidden = run.status === statusAtLoad;
     const ended = document.getElementById("fb-run-ended");
     ended.setAttribute("datetime", run.completed_at || "");
     formatTimes();
