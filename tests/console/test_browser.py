@@ -86,10 +86,10 @@ def test_the_dashboard_shows_the_last_days_runs_as_charts(page, demo):
     wait_for(lambda: Execution.objects.filter(pk__in=[r.pk for r in runs], status="completed").count() == 3, timeout=30)
     page.goto("/admin/")
     page.screenshot(path=SHOTS / "dashboard.png", full_page=True)
-    bars = page.locator('#fb-chart-runs rect[data-status="completed"]')
-    expect(bars).to_have_count(1)
-    expect(bars.first.locator("title")).to_have_text(re.compile(r"\d\d:00: 3 completed"))
-    expect(page.locator("#fb-chart-durations circle[data-series=p50]")).to_have_count(1)
+    titles = [t.text_content() for t in page.query_selector_all('#fb-chart-runs rect[data-status="completed"] title')]
+    # One bar, or two when the three runs straddle an hour: three completed runs in all.
+    assert sum(int(re.fullmatch(r"\d\d:00: (\d+) completed", t).group(1)) for t in titles) == 3, titles
+    assert page.query_selector_all("#fb-chart-durations circle[data-series=p50]")
     # The demo user can open what the dashboard links to (it is a console operator, not a bare staff flag).
     page.click('#content-main a[href="/admin/executions/execution/"]')
     expect(page.locator("#result_list")).to_be_visible()
