@@ -57,10 +57,8 @@ def _attempts(step: StepRun, earlier: list[dict[str, Any]]) -> list[dict[str, An
         for record in earlier
         if record.get("started_at")
     ]
-    if step.started_at:
-        finished = step.completed_at
-        if finished is None and step.status == StepRun.Status.RETRYING:
-            finished = bars[-1]["finished_at"] if bars else None
+    # A step waiting for its retry is that attempt's log record already: one bar per attempt.
+    if step.started_at and step.attempt not in {bar["attempt"] for bar in bars}:
         bars.append(
             {
                 "attempt": step.attempt,
@@ -68,19 +66,11 @@ def _attempts(step: StepRun, earlier: list[dict[str, Any]]) -> list[dict[str, An
                 "outcome": step.status,
                 "queued_at": iso_ms(step.queued_at) if not bars else None,
                 "started_at": iso_ms(step.started_at),
-                "finished_at": iso_ms(finished) if isinstance(finished, datetime) else finished,
-                "open": finished is None,
+                "finished_at": iso_ms(step.completed_at),
+                "open": step.completed_at is None,
             }
         )
-    # A step waiting for its retry is that attempt's log record already: keep one bar per attempt.
-    seen: set[Any] = set()
-    unique = []
-    for bar in bars:
-        if bar["attempt"] in seen:
-            continue
-        seen.add(bar["attempt"])
-        unique.append(bar)
-    return unique
+    return bars
 
 
 def run_view(execution: Execution) -> dict[str, Any]:

@@ -47,6 +47,10 @@ class Principal:
     console: bool = False  # a staff member's admin session (the console's run page): any run, read only
 
 
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+
+
 def credentials_from_scope(scope: dict[str, Any]) -> Credentials:
     """A websocket's credentials: the bearer subprotocol pair, ``?token=``, ``?api_key=``, then the headers."""
     subprotocols = [str(p) for p in scope.get("subprotocols") or []]
@@ -60,7 +64,7 @@ def credentials_from_scope(scope: dict[str, Any]) -> Credentials:
         return Credentials(token=query["token"][0])
     if query.get("api_key"):
         return Credentials(api_key=query["api_key"][0])
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+    headers = _headers(scope)
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return Credentials(token=token.strip())
@@ -81,7 +85,7 @@ def console_principal(scope: dict[str, Any]) -> Principal | None:
     user = scope.get("user")
     if user is None or not user.is_authenticated or not (user.is_active and user.is_staff):
         return None
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+    headers = _headers(scope)
     origin, host = headers.get("origin", ""), headers.get("host", "")
     if not origin or not host or urlsplit(origin).netloc.lower() != host.lower():
         return None

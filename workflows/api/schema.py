@@ -59,9 +59,8 @@ def _openapi(schema: dict[str, Any]) -> dict[str, Any]:
     for key, flag in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
         if isinstance(out.get(key), int | float) and not isinstance(out.get(key), bool):
             out[flag], out[key] = out[key], True
-    for key in ("properties",):
-        if isinstance(out.get(key), dict):
-            out[key] = {name: _openapi(value) for name, value in out[key].items()}
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {name: _openapi(value) for name, value in out["properties"].items()}
     if isinstance(out.get("items"), dict):
         out["items"] = _openapi(out["items"])
     if "enum" in out and "type" not in out:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel
@@ -71,9 +71,8 @@ class ClientConfig:
         scheme = "wss" if parts.scheme == "https" else "ws"
         return urlunsplit((scheme, parts.netloc, f"{parts.path}/ws/{path}", "", ""))
 
-    def url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
-        query = f"?{urlencode(params)}" if params else ""
-        return f"{self.base_url}{path}{query}"
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
 
 
 def backoff(attempt: int) -> float:
@@ -121,10 +120,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [jsonable(item) for item in value]
     return value
-
-
-def monotonic() -> float:
-    return time.monotonic()
 
 
 async def async_sleep(seconds: float) -> None:

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, List, TypeVar, Union
 
-import httpx
 from pydantic import BaseModel
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 from .. import models as m
-from .._config import FINISHED, async_sleep, merge_body, monotonic
-from .._errors import AuthenticationError, NotFoundError, StreamError, WaitTimeoutError
+from .._config import FINISHED, async_sleep, merge_body
+from .._errors import AuthenticationError, NotFoundError, ServiceUnavailableError, StreamError, WaitTimeoutError
 from .._events import ExecutionEvent
 
 if TYPE_CHECKING:
@@ -251,15 +251,15 @@ class Executions(_Resource):
 
         Raises :class:`WaitTimeoutError` (a ``TimeoutError``) after ``timeout`` seconds.
         """
-        deadline = monotonic() + timeout
+        deadline = time.monotonic() + timeout
         interval = 0.05
         while True:
             execution = await self.get(execution_id)
             if execution.status in FINISHED:
                 return execution
-            if monotonic() >= deadline:
+            if time.monotonic() >= deadline:
                 raise WaitTimeoutError(f"Run {execution_id} is still {execution.status} after {timeout:g} s", execution)
-            await async_sleep(min(interval, max(0.0, deadline - monotonic())))
+            await async_sleep(min(interval, max(0.0, deadline - time.monotonic())))
             interval = min(interval * 2, poll_interval)
 
     async def stream(self, execution_id: str) -> AsyncIterator[ExecutionEvent]:
@@ -515,11 +515,10 @@ class Monitoring(_Resource):
         """The health check (answered even by a server that reports itself unhealthy)."""
         try:
             response = await self._client.request("GET", f"{API}/monitoring/health")
-        except Exception as exc:
-            response_of_error: httpx.Response | None = getattr(exc, "response", None)
-            if response_of_error is None or response_of_error.status_code != 503:
+        except ServiceUnavailableError as exc:  # 503 says which dependency is down, in the same body
+            if exc.response is None:
                 raise
-            response = response_of_error
+            response = exc.response
         return m.Health.model_validate(response.json())
 
     async def metrics(self) -> m.Metrics:
